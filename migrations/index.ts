@@ -1,0 +1,4 @@
+import { InitialSchema1764150000000 } from './1764150000000-initial-schema.js';
+
+/** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
+export const MIGRATIONS = [InitialSchema1764150000000];

@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { BucketModule } from './bucket/bucket.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { CommonModule } from './common/common.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { ProvenanceModule } from './provenance/provenance.module.js';
+import { SecurityModule } from './security/security.module.js';
+import type { SecuritySecrets } from './security/security-secrets.js';
+import { loggerOptions } from './common/logger-options.js';
+
+export interface AppDependencies {
+  config: AppConfig;
+  dataSource: DataSource;
+  secrets: SecuritySecrets;
+}
+
+/** Composes the feature modules. Automation and Health join here as they are built. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, dataSource, secrets }: AppDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config)),
+        ScheduleModule.forRoot(),
+        DatabaseModule.forRoot(dataSource),
+        CommonModule,
+        SecurityModule.forRoot(secrets),
+        ProvenanceModule,
+        BucketModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+}

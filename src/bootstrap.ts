@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { AppModule, type AppDependencies } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { createDataSource } from './database/data-source.js';
+import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { runMigrationsExclusively } from './database/migrate.js';
+import { prepareSecrets } from './security/security-secrets.js';
+
+const CONNECT_ATTEMPTS = 10;
+
+export interface StartupLog {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+export interface OpenDatabase {
+  dataSource: DataSource;
+  /** Closes the pool, then stops the embedded server when there is one. */
+  close(): Promise<void>;
+}
+
+/** Connects (starting the embedded PostgreSQL when `DATABASE_URL` is unset) and migrates. */
+export async function openDatabase(config: AppConfig, log: StartupLog): Promise<OpenDatabase> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedDatabasePort, logger: log });
+  if (embedded) log.log(`using the embedded PostgreSQL under ${config.dataDir} (set DATABASE_URL to use a server)`);
+  try {
+    const dataSource = await connectWithRetries(embedded?.url ?? config.databaseUrl!, config.databasePoolSize, log);
+    const applied = await runMigrationsExclusively(dataSource);
+    if (applied.length > 0) log.log(`applied migrations: ${applied.join(', ')}`);
+    return {
+      dataSource,
+      close: async () => {
+        await dataSource.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+async function connectWithRetries(url: string, poolSize: number, log: StartupLog): Promise<DataSource> {
+  for (let attempt = 1; ; attempt += 1) {
+    const dataSource = createDataSource(url, poolSize);
+    try {
+      return await dataSource.initialize();
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (attempt >= CONNECT_ATTEMPTS) {
+        throw new Error(`database unreachable after ${CONNECT_ATTEMPTS} attempts: ${reason}`);
+      }
+      log.warn(`database not reachable yet (attempt ${attempt}/${CONNECT_ATTEMPTS}): ${reason}`);
+      await sleep(Math.min(500 * attempt, 3000));
+    }
+  }
+}
+
+/** Builds the Nest application on an open, migrated database. It is not listening yet. */
+export async function createBridgeApp(dependencies: AppDependencies, bufferLogs = true): Promise<INestApplication> {
+  // The body is read by SignedBodyInterceptor after the guards (SPEC §4 order), never up front.
+  const app = await NestFactory.create(AppModule.forRoot(dependencies), { bodyParser: false, bufferLogs });
+  app.useLogger(app.get(PinoLogger));
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  return app;
+}
+
+export interface RunningBridge {
+  app: INestApplication;
+  close(): Promise<void>;
+}
+
+/** Everything `npm start` does: secrets, database, migrations, app, listen. */
+export async function startBridge(config: AppConfig, log: StartupLog): Promise<RunningBridge> {
+  const { secrets, notices } = prepareSecrets(config);
+  const database = await openDatabase(config, log);
+  let app: INestApplication | undefined;
+  try {
+    app = await createBridgeApp({ config, dataSource: database.dataSource, secrets });
+    notices.forEach((notice) => log.warn(notice));
+    await app.listen(config.port);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+  const running = app;
+  return {
+    app: running,
+    close: async () => {
+      await running.close();
+      await database.close();
+    },
+  };
+}

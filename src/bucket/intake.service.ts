@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { JsonObject } from '../common/canonical-json.js';
+import { LogMirror } from '../common/log-mirror.js';
+import { toExportLine, type StoredChainEntry } from '../provenance/chain-entry.js';
+import { RecentNonces } from '../security/recent-nonces.js';
+import type { VerifiedEnvelope } from '../security/signed-request.js';
+import { IngestionQueue } from './ingestion.queue.js';
+import type { IncomingEvent } from './ingestion.types.js';
+
+/** The 201 body of SPEC §4. */
+export interface AcceptedResponse {
+  status: 'accepted';
+  sequence: number;
+  hash: string;
+  previous_hash: string;
+  received_at: string;
+}
+
+/** Takes verified updates and heartbeats into the store and the chain. */
+@Injectable()
+export class IntakeService {
+  constructor(
+    private readonly queue: IngestionQueue,
+    private readonly recentNonces: RecentNonces,
+    private readonly mirror: LogMirror,
+  ) {}
+
+  acceptUpdate(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
+    return this.accept(envelope, { data: envelope.payload.data as JsonObject });
+  }
+
+  acceptHeartbeat(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
+    const { status, node } = envelope.payload;
+    return this.accept(envelope, { status: status as string, node: typeof node === 'string' ? node : undefined });
+  }
+
+  private async accept(
+    envelope: VerifiedEnvelope,
+    details: Pick<IncomingEvent, 'data' | 'status' | 'node'>,
+  ): Promise<AcceptedResponse> {
+    const entry = await this.queue.submit({
+      type: envelope.kind,
+      module: envelope.module,
+      nonce: envelope.nonce,
+      signedAt: envelope.signedAt,
+      canonicalPayload: envelope.canonicalPayload,
+      signature: envelope.signature,
+      ...details,
+    });
+    this.recentNonces.remember(envelope.nonce);
+    this.mirrorAccepted(entry, details);
+    return {
+      status: 'accepted',
+      sequence: entry.sequence,
+      hash: entry.hash,
+      previous_hash: entry.previousHash,
+      received_at: entry.timestamp,
+    };
+  }
+
+  private mirrorAccepted(entry: StoredChainEntry, details: Pick<IncomingEvent, 'status' | 'node'>): void {
+    if (!this.mirror.enabled) return;
+    const summary = { time: entry.timestamp, module: entry.module, sequence: entry.sequence, hash: entry.hash };
+    if (entry.type === 'update') this.mirror.write('core_sync.log', summary);
+    else this.mirror.write('heartbeat.log', { ...summary, status: details.status, node: details.node });
+    this.mirror.write('provenance_chain.jsonl', toExportLine(entry));
+  }
+}

@@ -1,0 +1,24 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../config/app-config.js';
+
+/** Parses flags; unknown flags or missing values end the command with its usage text. */
+export function parseCli<T extends ParseArgsConfig['options']>(options: T, usage: string) {
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${usage}`);
+  }
+}
+
+/** Ends a CLI with a clear message and a non-zero exit code, never a stack trace. */
+export function fail(message: string, exitCode = 2): never {
+  process.stderr.write(`${message.trimEnd()}\n`);
+  process.exit(exitCode);
+}
+
+/** Runs a CLI body, turning configuration and other errors into clear messages. */
+export function runCli(main: () => Promise<void> | void): void {
+  Promise.resolve()
+    .then(main)
+    .catch((error: unknown) => fail(error instanceof ConfigError ? error.message : `Error: ${(error as Error).message}`, 1));
+}

@@ -1,0 +1,39 @@
+import { JwtService } from '@nestjs/jwt';
+import { loadConfig } from '../config/app-config.js';
+import { isRole, type Role } from '../security/role.js';
+import { resolveJwtSecret } from '../security/security-secrets.js';
+import { TOKEN_ALGORITHM } from '../security/token.service.js';
+import { fail, parseCli, runCli } from './cli-support.js';
+
+const USAGE = `Usage: npm run token -- --role <module|automation|admin> [--role ...] [--sub <module>] [--ttl <seconds>]
+
+Prints an HS256 bearer token signed with JWT_SECRET (in development, the generated
+KEYS_DIR/jwt-secret). --sub binds a module token to one module. --ttl defaults to 3600.`;
+
+runCli(() => {
+  const flags = parseCli(
+    {
+      role: { type: 'string', multiple: true },
+      sub: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      help: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (flags.help) return void console.log(USAGE);
+  const roles = flags.role ?? [];
+  if (roles.length === 0 || !roles.every(isRole)) fail(`--role must be module, automation or admin\n\n${USAGE}`);
+  const ttl = Number(flags.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1) fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);
+
+  const config = loadConfig();
+  const { jwtSecret } = resolveJwtSecret(config);
+  const claims: { roles: Role[]; sub?: string } = { roles: roles as Role[] };
+  if (flags.sub) claims.sub = flags.sub;
+  const token = new JwtService({ secret: jwtSecret }).sign(claims, {
+    algorithm: TOKEN_ALGORITHM,
+    issuer: config.jwtIssuer,
+    expiresIn: ttl,
+  });
+  console.log(token);
+});

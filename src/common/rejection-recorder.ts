@@ -1,0 +1,11 @@
+import type { Rejection } from './rejection.js';
+
+export interface RejectedRequest {
+  method: string;
+  path: string;
+}
+
+/** Told of every rejection the API answers (SPEC §4: counted and logged). Bound by Security. */
+export abstract class RejectionRecorder {
+  abstract record(rejection: Rejection, request: RejectedRequest): void;
+}

@@ -1,0 +1,134 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+export type Environment = 'development' | 'production' | 'test';
+
+/** Validated configuration (SPEC §9). The only place that reads `process.env` is `loadConfig`. */
+export interface AppConfig {
+  environment: Environment;
+  isProduction: boolean;
+  port: number;
+  /** `undefined` → the embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedDatabasePort: number;
+  databasePoolSize: number;
+  /** `undefined` → generated once in development (stored in `keysDir/jwt-secret`). */
+  jwtSecret: string | undefined;
+  jwtIssuer: string;
+  keysDir: string;
+  maxClockSkewSeconds: number;
+  bodyLimitBytes: number;
+  /** `undefined` → no file mirrors. */
+  logDir: string | undefined;
+  logLevel: string;
+  nodeId: string;
+  bridgeUrl: string;
+  /** Size of the in-memory cache of recently seen nonces; a fast path, never the security bound. */
+  nonceCacheSize: number;
+  heartbeatIntervalSeconds: number;
+  staleAfterMissedHeartbeats: number;
+  shutdownGraceSeconds: number;
+}
+
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/** Raised with every configuration problem at once, so an operator fixes them in one pass. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: string, fallback: string): string {
+    const value = this.env[name]?.trim();
+    return value ? value : fallback;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const raw = this.optional(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const { protocol } = new URL(raw);
+      if (!protocols.includes(protocol)) throw new Error();
+      return raw;
+    } catch {
+      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+      return fallback;
+    }
+  }
+}
+
+function readEnvironment(reader: EnvReader): Environment {
+  const value = reader.text('NODE_ENV', 'development');
+  if (value === 'development' || value === 'production' || value === 'test') return value;
+  reader.problems.push(`NODE_ENV must be development, production or test (got "${value}")`);
+  return 'development';
+}
+
+/** Reads and validates the environment; throws `ConfigError` listing every problem. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const reader = new EnvReader(env);
+  const environment = readEnvironment(reader);
+  const isProduction = environment === 'production';
+
+  const jwtSecret = reader.optional('JWT_SECRET');
+  if (isProduction && !jwtSecret) {
+    reader.problems.push('JWT_SECRET is required in production');
+  } else if (isProduction && jwtSecret && jwtSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    reader.problems.push(`JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
+  }
+
+  const logDirSetting = reader.optional('LOG_DIR');
+  const config: AppConfig = {
+    environment,
+    isProduction,
+    port: reader.integer('PORT', 8000, 0, 65535),
+    databaseUrl: reader.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    dataDir: resolve(cwd, reader.text('DATA_DIR', './data')),
+    embeddedDatabasePort: reader.integer('EMBEDDED_DATABASE_PORT', 54329, 1024, 65535),
+    databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    jwtSecret,
+    jwtIssuer: reader.text('JWT_ISSUER', 'core-bucket-bridge'),
+    keysDir: resolve(cwd, reader.text('KEYS_DIR', './keys')),
+    maxClockSkewSeconds: reader.integer('MAX_CLOCK_SKEW_SECONDS', 300, 1, 86400),
+    bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    logDir:
+      logDirSetting === 'none' ? undefined : logDirSetting ? resolve(cwd, logDirSetting) : isProduction ? undefined : resolve(cwd, './logs'),
+    logLevel: reader.text('LOG_LEVEL', 'info'),
+    nodeId: reader.text('NODE_ID', hostname()),
+    bridgeUrl: reader.url('BRIDGE_URL', 'http://localhost:8000', ['http:', 'https:']) as string,
+    nonceCacheSize: reader.integer('NONCE_CACHE_SIZE', 5000, 0, 10_000_000),
+    heartbeatIntervalSeconds: reader.integer('HEARTBEAT_INTERVAL_SECONDS', 60, 1, 86400),
+    staleAfterMissedHeartbeats: reader.integer('STALE_AFTER_MISSED_HEARTBEATS', 3, 1, 1000),
+    shutdownGraceSeconds: reader.integer('SHUTDOWN_GRACE_SECONDS', 0, 0, 300),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    reader.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return config;
+}

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+
+/** The `previous_hash` of the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type ChainEventType = 'update' | 'heartbeat';
+
+/** The hashed part of an entry; `canonicalPayload` is the JCS text of the signed payload. */
+export interface ChainEventContent {
+  type: ChainEventType;
+  module: string;
+  canonicalPayload: string;
+  signature: string;
+}
+
+/**
+ * JCS of `{"type","module","payload","signature"}`. Composed from the already canonical payload
+ * so the hot path never canonicalizes a payload twice; JCS sorts these four keys as written here
+ * and serializes strings exactly as `JSON.stringify` does (RFC 8785 §3.2.2.2).
+ */
+export function canonicalEvent(event: ChainEventContent): string {
+  return (
+    `{"module":${JSON.stringify(event.module)},"payload":${event.canonicalPayload},` +
+    `"signature":${JSON.stringify(event.signature)},"type":${JSON.stringify(event.type)}}`
+  );
+}
+
+/** SPEC §5: `sha256_hex(previous_hash + JCS(event) + timestamp)` over UTF-8. */
+export function chainHash(previousHash: string, event: ChainEventContent, timestamp: string): string {
+  return createHash('sha256')
+    .update(previousHash)
+    .update(canonicalEvent(event))
+    .update(timestamp)
+    .digest('hex');
+}

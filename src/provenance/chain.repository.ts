@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { chainHash, GENESIS_HASH, type ChainEventContent } from './chain-hash.js';
+import type { StoredChainEntry } from './chain-entry.js';
+
+/**
+ * Transaction-scoped advisory lock that serializes appends across every replica. It must be taken
+ * before the head is read, or two replicas would both extend the same head and fork the chain.
+ */
+const CHAIN_APPEND_LOCK_KEY = 0x63686e; // "chn"
+const PAGE_SIZE = 2000;
+
+export interface ChainHead {
+  length: number;
+  hash: string;
+}
+
+interface ChainRow {
+  sequence: string;
+  entry_timestamp: string;
+  type: StoredChainEntry['type'];
+  module: string;
+  payload: string;
+  signature: string;
+  previous_hash: string;
+  hash: string;
+}
+
+const SELECT_ENTRY = `SELECT sequence, entry_timestamp, type, module, payload::text AS payload, signature,
+  previous_hash, hash FROM chain_entries`;
+
+@Injectable()
+export class ChainRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Takes the chain lock for the rest of the caller's transaction; call before `append`. */
+  async lockForAppend(runner: QueryRunner): Promise<void> {
+    await runner.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_APPEND_LOCK_KEY]);
+  }
+
+  /**
+   * Appends `events` in order inside the caller's transaction, all stamped with `timestamp`.
+   * Runs under `lockForAppend` and links to the real last committed entry, so the chain stays
+   * contiguous whichever replica appends.
+   */
+  async append(runner: QueryRunner, events: ChainEventContent[], timestamp: string): Promise<StoredChainEntry[]> {
+    if (events.length === 0) return [];
+    const head = await this.readHead(runner);
+
+    let previousHash = head.hash;
+    const entries = events.map((event, index): StoredChainEntry => {
+      const hash = chainHash(previousHash, event, timestamp);
+      const entry = { ...event, sequence: head.length + index + 1, timestamp, previousHash, hash };
+      previousHash = hash;
+      return entry;
+    });
+    await runner.query(
+      `INSERT INTO chain_entries (sequence, entry_timestamp, type, module, payload, signature, previous_hash, hash)
+       SELECT s, $2, t, m, p::json, sig, prev, h
+       FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+         AS batch(s, t, m, p, sig, prev, h)`,
+      [
+        entries.map((e) => e.sequence),
+        timestamp,
+        entries.map((e) => e.type),
+        entries.map((e) => e.module),
+        entries.map((e) => e.canonicalPayload),
+        entries.map((e) => e.signature),
+        entries.map((e) => e.previousHash),
+        entries.map((e) => e.hash),
+      ],
+    );
+    return entries;
+  }
+
+  async head(): Promise<ChainHead> {
+    return this.readHead(this.dataSource);
+  }
+
+  async findBySequence(sequence: number): Promise<StoredChainEntry | undefined> {
+    const rows: ChainRow[] = await this.dataSource.query(`${SELECT_ENTRY} WHERE sequence = $1`, [sequence]);
+    return rows.length > 0 ? toEntry(rows[0]) : undefined;
+  }
+
+  /** Entries from `fromSequence` on, read page by page (keyset), so memory stays bounded. */
+  async *streamFrom(fromSequence = 1): AsyncGenerator<StoredChainEntry> {
+    let next = fromSequence;
+    for (;;) {
+      const rows: ChainRow[] = await this.dataSource.query(
+        `${SELECT_ENTRY} WHERE sequence >= $1 ORDER BY sequence LIMIT ${PAGE_SIZE}`,
+        [next],
+      );
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < PAGE_SIZE) return;
+      next = Number(rows[rows.length - 1].sequence) + 1;
+    }
+  }
+
+  private async readHead(executor: { query(sql: string): Promise<unknown> }): Promise<ChainHead> {
+    const rows = (await executor.query(
+      'SELECT sequence, hash FROM chain_entries ORDER BY sequence DESC LIMIT 1',
+    )) as Array<{ sequence: string; hash: string }>;
+    return rows.length > 0 ? { length: Number(rows[0].sequence), hash: rows[0].hash } : { length: 0, hash: GENESIS_HASH };
+  }
+}
+
+function toEntry(row: ChainRow): StoredChainEntry {
+  return {
+    sequence: Number(row.sequence),
+    timestamp: row.entry_timestamp,
+    type: row.type,
+    module: row.module,
+    canonicalPayload: row.payload,
+    signature: row.signature,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+  };
+}

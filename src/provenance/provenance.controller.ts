@@ -1,0 +1,30 @@
+import { Controller, Get, Header, NotFoundException, Param, Query, StreamableFile } from '@nestjs/common';
+import { Roles } from '../security/decorators.js';
+import { Role } from '../security/role.js';
+import type { ChainVerdict } from './chain-verifier.js';
+import { ProvenanceService, type ChainEntryView } from './provenance.service.js';
+import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
+
+@Controller('provenance')
+@Roles([Role.Admin])
+export class ProvenanceController {
+  constructor(private readonly provenance: ProvenanceService) {}
+
+  @Get('verify')
+  verify(): Promise<ChainVerdict> {
+    return this.provenance.verify();
+  }
+
+  @Get('export')
+  @Header('Content-Type', 'application/x-ndjson')
+  export(@Query('from', new PositiveIntegerPipe(1)) from: number): StreamableFile {
+    return new StreamableFile(this.provenance.exportFrom(from), { type: 'application/x-ndjson' });
+  }
+
+  @Get('entries/:sequence')
+  async entry(@Param('sequence', new PositiveIntegerPipe(0)) sequence: number): Promise<ChainEntryView> {
+    const entry = await this.provenance.entry(sequence);
+    if (!entry) throw new NotFoundException(`No chain entry with sequence ${sequence}`);
+    return entry;
+  }
+}

@@ -1,0 +1,18 @@
+export enum Role {
+  Module = 'module',
+  Automation = 'automation',
+  Admin = 'admin',
+}
+
+export const ALL_ROLES: readonly Role[] = [Role.Module, Role.Automation, Role.Admin];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ALL_ROLES as readonly string[]).includes(value);
+}
+
+/** The verified identity behind a bearer token. */
+export interface Principal {
+  roles: Role[];
+  /** When present on a module token, the only module this token may write as. */
+  subject?: string;
+}

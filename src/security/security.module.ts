@@ -1,0 +1,50 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { RejectionRecorder } from '../common/rejection-recorder.js';
+import { KeyStore } from './key-store.js';
+import { NonceJanitor } from './nonce-janitor.js';
+import { NonceInterceptor } from './nonce.interceptor.js';
+import { NonceRepository } from './nonce.repository.js';
+import { RecentNonces } from './recent-nonces.js';
+import { RolesGuard } from './roles.guard.js';
+import { SecurityAudit } from './security-audit.service.js';
+import { SecurityEventRepository } from './security-event.repository.js';
+import { SECURITY_SECRETS, type SecuritySecrets } from './security-secrets.js';
+import { SignatureVerifier } from './signature-verifier.js';
+import { SignatureInterceptor } from './signature.interceptor.js';
+import { SignedBodyInterceptor } from './signed-body.interceptor.js';
+import { TokenGuard } from './token.guard.js';
+import { TokenService } from './token.service.js';
+
+const services = [
+  TokenService,
+  KeyStore,
+  RecentNonces,
+  NonceRepository,
+  SecurityAudit,
+  SecurityEventRepository,
+  SignedBodyInterceptor,
+  SignatureInterceptor,
+  NonceInterceptor,
+  SignatureVerifier,
+];
+
+/** Tokens and roles (global guards, token first), request signatures, nonces, the security log. */
+@Module({})
+export class SecurityModule {
+  static forRoot(secrets: SecuritySecrets): DynamicModule {
+    return {
+      module: SecurityModule,
+      global: true,
+      providers: [
+        { provide: SECURITY_SECRETS, useValue: secrets },
+        { provide: APP_GUARD, useClass: TokenGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: RejectionRecorder, useExisting: SecurityAudit },
+        NonceJanitor,
+        ...services,
+      ],
+      exports: [...services, RejectionRecorder],
+    };
+  }
+}

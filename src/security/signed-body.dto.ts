@@ -1,0 +1,64 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+
+/** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
+export const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+/** Standard base64 or base64url, padding optional. 2,048 chars covers RSA keys up to 8,192 bits. */
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;
+export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
+
+class SignedPayloadDto {
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'payload.module must be 1-64 characters of A-Z a-z 0-9 . _ -' })
+  module!: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'payload.nonce must be 16-128 characters of A-Z a-z 0-9 _ -' })
+  nonce!: string;
+
+  @IsString()
+  @Matches(RFC3339_DATE_TIME, { message: 'payload.timestamp must be an RFC 3339 date-time with a zone' })
+  timestamp!: string;
+}
+
+export class UpdatePayloadDto extends SignedPayloadDto {
+  @IsObject({ message: 'payload.data must be a JSON object' })
+  data!: Record<string, unknown>;
+}
+
+export class HeartbeatPayloadDto extends SignedPayloadDto {
+  @IsIn(HEARTBEAT_STATUSES, { message: 'payload.status must be alive, degraded or stopping' })
+  status!: HeartbeatStatus;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  node?: string;
+
+  @IsOptional()
+  @IsObject({ message: 'payload.metrics must be a JSON object' })
+  metrics?: Record<string, unknown>;
+}
+
+abstract class SignedBodyDto {
+  @IsString({ message: 'signature must be a base64 string' })
+  @MaxLength(2048)
+  @Matches(BASE64, { message: 'signature must be base64 or base64url' })
+  signature!: string;
+}
+
+export class SignedUpdateDto extends SignedBodyDto {
+  @IsObject({ message: 'payload must be a JSON object' })
+  @ValidateNested()
+  @Type(() => UpdatePayloadDto)
+  payload!: UpdatePayloadDto;
+}
+
+export class SignedHeartbeatDto extends SignedBodyDto {
+  @IsObject({ message: 'payload must be a JSON object' })
+  @ValidateNested()
+  @Type(() => HeartbeatPayloadDto)
+  payload!: HeartbeatPayloadDto;
+}

@@ -1,0 +1,27 @@
+import type { Request } from 'express';
+import type { JsonObject } from '../common/canonical-json.js';
+import type { Principal } from './role.js';
+
+export type SignedKind = 'update' | 'heartbeat';
+
+/** A well-formed signed request body (SPEC §2) with the bytes its signature covers. */
+export interface SignedEnvelope {
+  kind: SignedKind;
+  /** The payload exactly as received; every signed field is kept. */
+  payload: JsonObject;
+  /** RFC 8785 text of `payload`: the signed bytes and the chain's payload text. */
+  canonicalPayload: string;
+  signature: string;
+  module: string;
+  nonce: string;
+  /** `payload.timestamp` parsed. */
+  signedAt: Date;
+  signatureVerified: boolean;
+}
+
+export type VerifiedEnvelope = SignedEnvelope & { signatureVerified: true };
+
+export interface BridgeRequest extends Request {
+  principal?: Principal;
+  signed?: SignedEnvelope;
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import jsonwebtoken from 'jsonwebtoken';
+import { Rejection } from '../common/rejection.js';
+import { isRole, type Principal, type Role } from './role.js';
+import { SECURITY_SECRETS, type SecuritySecrets } from './security-secrets.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+
+/** Only HS256 is ever accepted: pinning the algorithm rules out `none` and key confusion. */
+export const TOKEN_ALGORITHM = 'HS256';
+/** How far in the future an `iat` may lie before the token is refused as forged or mis-clocked. */
+const MAX_FUTURE_IAT_SECONDS = 60;
+
+export interface TokenRequest {
+  roles: Role[];
+  subject?: string;
+  ttlSeconds: number;
+}
+
+/** Verifies bearer tokens (SPEC §3) and mints them for the CLIs and the automation runner. */
+@Injectable()
+export class TokenService {
+  private readonly jwt: JwtService;
+
+  constructor(
+    @Inject(SECURITY_SECRETS) secrets: SecuritySecrets,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.jwt = new JwtService({ secret: secrets.jwtSecret });
+  }
+
+  verify(token: string): Principal {
+    let claims: Record<string, unknown>;
+    try {
+      claims = this.jwt.verify(token, { algorithms: [TOKEN_ALGORITHM], issuer: this.config.jwtIssuer });
+    } catch (error) {
+      throw this.rejectionFor(error);
+    }
+    return this.principalFrom(claims);
+  }
+
+  mint(request: TokenRequest): string {
+    const claims: Record<string, unknown> = { roles: request.roles };
+    if (request.subject) claims.sub = request.subject;
+    return this.jwt.sign(claims, {
+      algorithm: TOKEN_ALGORITHM,
+      issuer: this.config.jwtIssuer,
+      expiresIn: request.ttlSeconds,
+    });
+  }
+
+  private principalFrom(claims: Record<string, unknown>): Principal {
+    if (typeof claims.exp !== 'number') throw new Rejection('invalid_token', 'Token has no expiry (exp)');
+    if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + MAX_FUTURE_IAT_SECONDS) {
+      throw new Rejection('invalid_token', 'Token is issued in the future (iat)');
+    }
+    const roles = claims.roles;
+    if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
+      throw new Rejection('invalid_token', 'Token roles must be a non-empty array of module, automation, admin');
+    }
+    if (claims.sub !== undefined && typeof claims.sub !== 'string') {
+      throw new Rejection('invalid_token', 'Token subject (sub) must be a string');
+    }
+    return { roles, subject: claims.sub };
+  }
+
+  private rejectionFor(error: unknown): Rejection {
+    if (error instanceof jsonwebtoken.TokenExpiredError) return new Rejection('token_expired', 'Token has expired');
+    if (error instanceof jsonwebtoken.NotBeforeError) return new Rejection('invalid_token', 'Token is not valid yet (nbf)');
+    if (error instanceof jsonwebtoken.JsonWebTokenError && error.message.startsWith('jwt issuer invalid')) {
+      return new Rejection('invalid_issuer', 'Token issuer is not accepted');
+    }
+    return new Rejection('invalid_token', 'Token is malformed or its signature does not verify');
+  }
+}
