@@ -16,8 +16,12 @@ export class InitialSchema1764150000000 implements MigrationInterface {
         previous_hash   char(64) NOT NULL,
         hash            char(64) NOT NULL
       )`);
-    await runner.query(`COMMENT ON COLUMN chain_entries.entry_timestamp IS 'hashed server timestamp, kept as the exact string'`);
-    await runner.query(`COMMENT ON COLUMN chain_entries.payload IS 'RFC 8785 text of the signed payload (json keeps the text as written)'`);
+    await runner.query(
+      `COMMENT ON COLUMN chain_entries.entry_timestamp IS 'hashed server timestamp, kept as the exact string'`,
+    );
+    await runner.query(
+      `COMMENT ON COLUMN chain_entries.payload IS 'RFC 8785 text of the signed payload (json keeps the text as written)'`,
+    );
 
     await runner.query(`
       CREATE TABLE nonces (
@@ -62,7 +66,9 @@ export class InitialSchema1764150000000 implements MigrationInterface {
         path        text NOT NULL,
         message     text NOT NULL
       )`);
-    await runner.query(`CREATE INDEX security_rejections_occurred_at_idx ON security_rejections (occurred_at)`);
+    await runner.query(
+      `CREATE INDEX security_rejections_occurred_at_idx ON security_rejections (occurred_at)`,
+    );
     await runner.query(`
       CREATE TABLE security_counters (
         reason       text PRIMARY KEY,
@@ -73,7 +79,14 @@ export class InitialSchema1764150000000 implements MigrationInterface {
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    for (const table of ['security_counters', 'security_rejections', 'module_stats', 'bucket_events', 'nonces', 'chain_entries']) {
+    for (const table of [
+      'security_counters',
+      'security_rejections',
+      'module_stats',
+      'bucket_events',
+      'nonces',
+      'chain_entries',
+    ]) {
       await runner.query(`DROP TABLE ${table}`);
     }
   }

@@ -5,18 +5,31 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAMP = 'dist/.build-stamp';
-const SOURCES = ['src', 'migrations', 'plugins', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const SOURCES = [
+  'src',
+  'migrations',
+  'plugins',
+  'bench',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
+  return readdirSync(path).reduce(
+    (newest, name) => Math.max(newest, newestMtime(join(path, name))),
+    stat.mtimeMs,
+  );
 }
 
 const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
 if (SOURCES.some((source) => newestMtime(source) > built)) {
   process.stderr.write('building (sources changed since the last build)...\n');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
+    stdio: 'inherit',
+  });
   writeFileSync(STAMP, new Date().toISOString());
 }

@@ -28,10 +28,21 @@ export interface OpenDatabase {
 export async function openDatabase(config: AppConfig, log: StartupLog): Promise<OpenDatabase> {
   const embedded = config.databaseUrl
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedDatabasePort, logger: log });
-  if (embedded) log.log(`using the embedded PostgreSQL under ${config.dataDir} (set DATABASE_URL to use a server)`);
+    : await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedDatabasePort,
+        logger: log,
+      });
+  if (embedded)
+    log.log(
+      `using the embedded PostgreSQL under ${config.dataDir} (set DATABASE_URL to use a server)`,
+    );
   try {
-    const dataSource = await connectWithRetries(embedded?.url ?? config.databaseUrl!, config.databasePoolSize, log);
+    const dataSource = await connectWithRetries(
+      embedded?.url ?? config.databaseUrl!,
+      config.databasePoolSize,
+      log,
+    );
     const applied = await runMigrationsExclusively(dataSource);
     if (applied.length > 0) log.log(`applied migrations: ${applied.join(', ')}`);
     return {
@@ -47,7 +58,11 @@ export async function openDatabase(config: AppConfig, log: StartupLog): Promise<
   }
 }
 
-async function connectWithRetries(url: string, poolSize: number, log: StartupLog): Promise<DataSource> {
+async function connectWithRetries(
+  url: string,
+  poolSize: number,
+  log: StartupLog,
+): Promise<DataSource> {
   for (let attempt = 1; ; attempt += 1) {
     const dataSource = createDataSource(url, poolSize);
     try {
@@ -64,9 +79,15 @@ async function connectWithRetries(url: string, poolSize: number, log: StartupLog
 }
 
 /** Builds the Nest application on an open, migrated database. It is not listening yet. */
-export async function createBridgeApp(dependencies: AppDependencies, bufferLogs = true): Promise<INestApplication> {
+export async function createBridgeApp(
+  dependencies: AppDependencies,
+  bufferLogs = true,
+): Promise<INestApplication> {
   // The body is read by SignedBodyInterceptor after the guards (SPEC §4 order), never up front.
-  const app = await NestFactory.create(AppModule.forRoot(dependencies), { bodyParser: false, bufferLogs });
+  const app = await NestFactory.create(AppModule.forRoot(dependencies), {
+    bodyParser: false,
+    bufferLogs,
+  });
   app.useLogger(app.get(PinoLogger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   return app;

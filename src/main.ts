@@ -9,14 +9,17 @@ const log: StartupLog = {
 function explain(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return 'Cannot start: the port is already in use (set PORT to another port)';
+  if (code === 'EADDRINUSE')
+    return 'Cannot start: the port is already in use (set PORT to another port)';
   return `Cannot start: ${(error as Error).message}`;
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const bridge = await startBridge(config, log);
-  log.log(`Core-Bucket Bridge listening on port ${config.port} (node ${config.nodeId}, ${config.environment})`);
+  log.log(
+    `Core-Bucket Bridge listening on port ${config.port} (node ${config.nodeId}, ${config.environment})`,
+  );
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -47,11 +47,15 @@ export class IngestionQueue implements OnApplicationShutdown {
         outcomes.forEach((outcome, index) => {
           const { resolve, reject, event } = batch[index];
           if ('accepted' in outcome) resolve(outcome.accepted);
-          else reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
+          else
+            reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
         });
       } catch (error) {
         this.logger.error(`ingestion transaction failed: ${(error as Error).message}`);
-        const unavailable = new Rejection('store_unavailable', 'The store is unavailable; retry the request later');
+        const unavailable = new Rejection(
+          'store_unavailable',
+          'The store is unavailable; retry the request later',
+        );
         batch.forEach((waiting) => waiting.reject(unavailable));
       }
     }

@@ -32,7 +32,10 @@ export class IngestionTransaction {
       // A nonce may appear twice in one batch; only its first event is new.
       const fresh = events.filter((event) => claimed.delete(event.nonce));
       const entries = await this.chain.append(runner, fresh, new Date().toISOString());
-      const accepted: AcceptedEvent[] = fresh.map((event, index) => ({ event, entry: entries[index] }));
+      const accepted: AcceptedEvent[] = fresh.map((event, index) => ({
+        event,
+        entry: entries[index],
+      }));
       await this.bucket.record(runner, accepted);
       await runner.commitTransaction();
 

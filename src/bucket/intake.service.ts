@@ -31,7 +31,10 @@ export class IntakeService {
 
   acceptHeartbeat(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
     const { status, node } = envelope.payload;
-    return this.accept(envelope, { status: status as string, node: typeof node === 'string' ? node : undefined });
+    return this.accept(envelope, {
+      status: status as string,
+      node: typeof node === 'string' ? node : undefined,
+    });
   }
 
   private async accept(
@@ -58,11 +61,24 @@ export class IntakeService {
     };
   }
 
-  private mirrorAccepted(entry: StoredChainEntry, details: Pick<IncomingEvent, 'status' | 'node'>): void {
+  private mirrorAccepted(
+    entry: StoredChainEntry,
+    details: Pick<IncomingEvent, 'status' | 'node'>,
+  ): void {
     if (!this.mirror.enabled) return;
-    const summary = { time: entry.timestamp, module: entry.module, sequence: entry.sequence, hash: entry.hash };
+    const summary = {
+      time: entry.timestamp,
+      module: entry.module,
+      sequence: entry.sequence,
+      hash: entry.hash,
+    };
     if (entry.type === 'update') this.mirror.write('core_sync.log', summary);
-    else this.mirror.write('heartbeat.log', { ...summary, status: details.status, node: details.node });
+    else
+      this.mirror.write('heartbeat.log', {
+        ...summary,
+        status: details.status,
+        node: details.node,
+      });
     this.mirror.write('provenance_chain.jsonl', toExportLine(entry));
   }
 }

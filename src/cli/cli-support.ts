@@ -20,5 +20,7 @@ export function fail(message: string, exitCode = 2): never {
 export function runCli(main: () => Promise<void> | void): void {
   Promise.resolve()
     .then(main)
-    .catch((error: unknown) => fail(error instanceof ConfigError ? error.message : `Error: ${(error as Error).message}`, 1));
+    .catch((error: unknown) =>
+      fail(error instanceof ConfigError ? error.message : `Error: ${(error as Error).message}`, 1),
+    );
 }

@@ -10,13 +10,21 @@ KEYS_DIR/checkpoint.pem (Ed25519, the service's checkpoint key). Refuses to repl
 existing keys unless --force is given.`;
 
 runCli(() => {
-  const flags = parseCli({ force: { type: 'boolean', default: false }, help: { type: 'boolean' } }, USAGE);
+  const flags = parseCli(
+    { force: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+    USAGE,
+  );
   if (flags.help) return void console.log(USAGE);
   const { keysDir } = loadConfig();
   const paths = keyPaths(keysDir);
-  const existing = [paths.privateKey, paths.publicKey, paths.checkpointKey].filter((path) => existsSync(path));
+  const existing = [paths.privateKey, paths.publicKey, paths.checkpointKey].filter((path) =>
+    existsSync(path),
+  );
   if (existing.length > 0 && !flags.force) {
-    fail(`Refusing to overwrite existing keys: ${existing.join(', ')}\nRun again with --force to replace them.`, 1);
+    fail(
+      `Refusing to overwrite existing keys: ${existing.join(', ')}\nRun again with --force to replace them.`,
+      1,
+    );
   }
   const result = generateKeyFiles(keysDir, Boolean(flags.force));
   result.written.forEach((path) => console.log(`wrote ${path}`));

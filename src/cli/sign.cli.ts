@@ -14,18 +14,26 @@ nonce and the current timestamp. The key defaults to KEYS_DIR/private.pem.`;
 
 runCli(() => {
   const flags = parseCli(
-    { payload: { type: 'string' }, key: { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean' } },
+    {
+      payload: { type: 'string' },
+      key: { type: 'string' },
+      fresh: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
     USAGE,
   );
   if (flags.help) return void console.log(USAGE);
   if (!flags.payload) fail(`--payload is required\n\n${USAGE}`);
   let payload: JsonObject;
   try {
-    payload = JSON.parse(readFileSync(flags.payload === '-' ? 0 : flags.payload, 'utf8')) as JsonObject;
+    payload = JSON.parse(
+      readFileSync(flags.payload === '-' ? 0 : flags.payload, 'utf8'),
+    ) as JsonObject;
   } catch (error) {
     fail(`Cannot read a JSON payload from ${flags.payload}: ${(error as Error).message}`, 1);
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('The payload must be a JSON object', 1);
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    fail('The payload must be a JSON object', 1);
   if (flags.fresh) {
     payload.nonce = randomBytes(16).toString('hex');
     payload.timestamp = new Date().toISOString();

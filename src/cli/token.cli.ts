@@ -22,9 +22,11 @@ runCli(() => {
   );
   if (flags.help) return void console.log(USAGE);
   const roles = flags.role ?? [];
-  if (roles.length === 0 || !roles.every(isRole)) fail(`--role must be module, automation or admin\n\n${USAGE}`);
+  if (roles.length === 0 || !roles.every(isRole))
+    fail(`--role must be module, automation or admin\n\n${USAGE}`);
   const ttl = Number(flags.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1) fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);
+  if (!Number.isInteger(ttl) || ttl < 1)
+    fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);
 
   const config = loadConfig();
   const { jwtSecret } = resolveJwtSecret(config);

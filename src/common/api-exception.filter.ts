@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
@@ -37,7 +43,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const requestId = randomUUID();
     this.logger.error({ msg: 'unhandled error', requestId, err: error });
-    response.status(500).json({ status: 'error', reason: 'internal_error', message: 'Internal error', request_id: requestId });
+    response
+      .status(500)
+      .json({
+        status: 'error',
+        reason: 'internal_error',
+        message: 'Internal error',
+        request_id: requestId,
+      });
   }
 }
 

@@ -2,7 +2,9 @@ import { canonicalJson, findCanonicalizationProblem } from './canonical-json.js'
 
 describe('canonicalJson', () => {
   it('sorts keys by UTF-16 code units and keeps non-ASCII text unescaped', () => {
-    expect(canonicalJson({ b: 1, a: 'café ✓', A: [true, null] })).toBe('{"A":[true,null],"a":"café ✓","b":1}');
+    expect(canonicalJson({ b: 1, a: 'café ✓', A: [true, null] })).toBe(
+      '{"A":[true,null],"a":"café ✓","b":1}',
+    );
   });
 
   it('serializes numbers the ECMAScript way', () => {
@@ -16,7 +18,9 @@ describe('findCanonicalizationProblem', () => {
   });
 
   it('rejects numbers that JSON.parse turned into Infinity', () => {
-    expect(findCanonicalizationProblem(JSON.parse('{"a":[1e400]}'), 8)).toBe('numbers must be finite');
+    expect(findCanonicalizationProblem(JSON.parse('{"a":[1e400]}'), 8)).toBe(
+      'numbers must be finite',
+    );
   });
 
   it('rejects nesting deeper than the limit', () => {

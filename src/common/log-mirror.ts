@@ -40,7 +40,9 @@ export class LogMirror implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((stream) => new Promise((resolve) => stream.end(resolve))));
+    await Promise.all(
+      [...this.streams.values()].map((stream) => new Promise((resolve) => stream.end(resolve))),
+    );
     this.streams.clear();
   }
 }

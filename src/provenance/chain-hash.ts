@@ -26,7 +26,11 @@ export function canonicalEvent(event: ChainEventContent): string {
 }
 
 /** SPEC §5: `sha256_hex(previous_hash + JCS(event) + timestamp)` over UTF-8. */
-export function chainHash(previousHash: string, event: ChainEventContent, timestamp: string): string {
+export function chainHash(
+  previousHash: string,
+  event: ChainEventContent,
+  timestamp: string,
+): string {
   return createHash('sha256')
     .update(previousHash)
     .update(canonicalEvent(event))

@@ -43,7 +43,11 @@ export class ChainRepository {
    * Runs under `lockForAppend` and links to the real last committed entry, so the chain stays
    * contiguous whichever replica appends.
    */
-  async append(runner: QueryRunner, events: ChainEventContent[], timestamp: string): Promise<StoredChainEntry[]> {
+  async append(
+    runner: QueryRunner,
+    events: ChainEventContent[],
+    timestamp: string,
+  ): Promise<StoredChainEntry[]> {
     if (events.length === 0) return [];
     const head = await this.readHead(runner);
 
@@ -78,7 +82,9 @@ export class ChainRepository {
   }
 
   async findBySequence(sequence: number): Promise<StoredChainEntry | undefined> {
-    const rows: ChainRow[] = await this.dataSource.query(`${SELECT_ENTRY} WHERE sequence = $1`, [sequence]);
+    const rows: ChainRow[] = await this.dataSource.query(`${SELECT_ENTRY} WHERE sequence = $1`, [
+      sequence,
+    ]);
     return rows.length > 0 ? toEntry(rows[0]) : undefined;
   }
 
@@ -100,7 +106,9 @@ export class ChainRepository {
     const rows = (await executor.query(
       'SELECT sequence, hash FROM chain_entries ORDER BY sequence DESC LIMIT 1',
     )) as Array<{ sequence: string; hash: string }>;
-    return rows.length > 0 ? { length: Number(rows[0].sequence), hash: rows[0].hash } : { length: 0, hash: GENESIS_HASH };
+    return rows.length > 0
+      ? { length: Number(rows[0].sequence), hash: rows[0].hash }
+      : { length: 0, hash: GENESIS_HASH };
   }
 }
 

@@ -1,4 +1,12 @@
-import { Controller, Get, Header, NotFoundException, Param, Query, StreamableFile } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  NotFoundException,
+  Param,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import { Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { ChainVerdict } from './chain-verifier.js';
@@ -22,7 +30,9 @@ export class ProvenanceController {
   }
 
   @Get('entries/:sequence')
-  async entry(@Param('sequence', new PositiveIntegerPipe(0)) sequence: number): Promise<ChainEntryView> {
+  async entry(
+    @Param('sequence', new PositiveIntegerPipe(0)) sequence: number,
+  ): Promise<ChainEntryView> {
     const entry = await this.provenance.entry(sequence);
     if (!entry) throw new NotFoundException(`No chain entry with sequence ${sequence}`);
     return entry;

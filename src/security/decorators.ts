@@ -1,4 +1,9 @@
-import { applyDecorators, createParamDecorator, UseInterceptors, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  UseInterceptors,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { BridgeRequest, SignedKind, VerifiedEnvelope } from './signed-request.js';
 import { SignedKindOf } from './route-metadata.js';
 import { SignedBodyInterceptor } from './signed-body.interceptor.js';
@@ -18,8 +23,11 @@ export const SignedRequest = (kind: SignedKind) =>
   );
 
 /** The request body after every check of `@SignedRequest` passed. */
-export const Verified = createParamDecorator((_data: unknown, context: ExecutionContext): VerifiedEnvelope => {
-  const envelope = context.switchToHttp().getRequest<BridgeRequest>().signed;
-  if (!envelope?.signatureVerified) throw new Error('@Verified() used on a route without @SignedRequest()');
-  return envelope as VerifiedEnvelope;
-});
+export const Verified = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): VerifiedEnvelope => {
+    const envelope = context.switchToHttp().getRequest<BridgeRequest>().signed;
+    if (!envelope?.signatureVerified)
+      throw new Error('@Verified() used on a route without @SignedRequest()');
+    return envelope as VerifiedEnvelope;
+  },
+);

@@ -54,7 +54,10 @@ export function generateKeyFiles(keysDir: string, overwrite: boolean): Generated
 }
 
 /** The development JWT secret: generated once and kept in `KEYS_DIR/jwt-secret`. */
-export function readOrCreateDevelopmentSecret(keysDir: string): { secret: string; created: boolean } {
+export function readOrCreateDevelopmentSecret(keysDir: string): {
+  secret: string;
+  created: boolean;
+} {
   const path = keyPaths(keysDir).jwtSecret;
   if (existsSync(path)) return { secret: readFileSync(path, 'utf8').trim(), created: false };
   mkdirSync(keysDir, { recursive: true });

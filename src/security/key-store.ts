@@ -1,7 +1,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { keyPaths } from './key-files.js';
@@ -63,7 +69,9 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
       this.keys = this.readKeys();
       this.logKeys(`reloaded (${trigger})`);
     } catch (error) {
-      this.logger.error(`key reload (${trigger}) failed, keeping the previous keys: ${(error as Error).message}`);
+      this.logger.error(
+        `key reload (${trigger}) failed, keeping the previous keys: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -87,10 +95,14 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
       if (!existsSync(dir)) continue;
       try {
         const watcher = watch(dir, () => this.scheduleReload());
-        watcher.on('error', (error) => this.logger.warn(`watching ${dir} stopped: ${error.message}`));
+        watcher.on('error', (error) =>
+          this.logger.warn(`watching ${dir} stopped: ${error.message}`),
+        );
         this.watchers.push(watcher);
       } catch (error) {
-        this.logger.warn(`cannot watch ${dir} (${(error as Error).message}); SIGHUP still reloads keys`);
+        this.logger.warn(
+          `cannot watch ${dir} (${(error as Error).message}); SIGHUP still reloads keys`,
+        );
       }
     }
   }
@@ -103,7 +115,9 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
 
   private logKeys(action: string): void {
     const shared = this.keys.shared ? 'public.pem' : 'no public.pem';
-    this.logger.log(`verification keys ${action}: ${shared}, ${this.keys.perModule.size} module key(s)`);
+    this.logger.log(
+      `verification keys ${action}: ${shared}, ${this.keys.perModule.size} module key(s)`,
+    );
   }
 }
 

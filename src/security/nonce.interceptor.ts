@@ -1,4 +1,10 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -25,7 +31,11 @@ export class NonceInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const envelope = context.switchToHttp().getRequest<BridgeRequest>().signed!;
     if (Math.abs(Date.now() - envelope.signedAt.getTime()) > this.maxSkewMs) {
-      throw new Rejection('stale_timestamp', 'payload.timestamp is outside the accepted clock skew', envelope.module);
+      throw new Rejection(
+        'stale_timestamp',
+        'payload.timestamp is outside the accepted clock skew',
+        envelope.module,
+      );
     }
     if (this.recentNonces.has(envelope.nonce)) {
       throw new Rejection('replay_detected', 'This nonce was already used', envelope.module);

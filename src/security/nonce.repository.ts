@@ -44,12 +44,16 @@ export class NonceRepository {
 
   /** Deletes nonces whose timestamps can no longer pass the freshness check. */
   async pruneExpired(): Promise<number> {
-    const [, deleted]: [unknown, number] = await this.dataSource.query('DELETE FROM nonces WHERE expires_at < now()');
+    const [, deleted]: [unknown, number] = await this.dataSource.query(
+      'DELETE FROM nonces WHERE expires_at < now()',
+    );
     return deleted;
   }
 
   async count(): Promise<number> {
-    const rows: Array<{ count: string }> = await this.dataSource.query('SELECT count(*) AS count FROM nonces');
+    const rows: Array<{ count: string }> = await this.dataSource.query(
+      'SELECT count(*) AS count FROM nonces',
+    );
     return Number(rows[0].count);
   }
 }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { LogMirror } from '../common/log-mirror.js';
 import type { Rejection } from '../common/rejection.js';
 import { RejectionRecorder, type RejectedRequest } from '../common/rejection-recorder.js';
@@ -16,7 +22,10 @@ const MAX_PENDING = 10_000;
  * request. `flush()` makes this instance's figures exact before they are read.
  */
 @Injectable()
-export class SecurityAudit extends RejectionRecorder implements OnModuleInit, OnApplicationShutdown {
+export class SecurityAudit
+  extends RejectionRecorder
+  implements OnModuleInit, OnApplicationShutdown
+{
   private readonly logger = new Logger('SecurityAudit');
   private pending: RejectionRecord[] = [];
   private dropped = 0;
@@ -65,7 +74,9 @@ export class SecurityAudit extends RejectionRecorder implements OnModuleInit, On
 
   private async writePending(): Promise<void> {
     if (this.dropped > 0) {
-      this.logger.error(`${this.dropped} rejections were not written to the database (backlog full)`);
+      this.logger.error(
+        `${this.dropped} rejections were not written to the database (backlog full)`,
+      );
       this.dropped = 0;
     }
     if (this.pending.length === 0) return;

@@ -27,7 +27,11 @@ export class SecurityEventRepository {
     if (records.length === 0) return;
     const counters = new Map<string, { count: number; lastAt: Date; lastMessage: string }>();
     for (const record of records) {
-      const counter = counters.get(record.reason) ?? { count: 0, lastAt: record.occurredAt, lastMessage: record.message };
+      const counter = counters.get(record.reason) ?? {
+        count: 0,
+        lastAt: record.occurredAt,
+        lastMessage: record.message,
+      };
       counter.count += 1;
       if (record.occurredAt >= counter.lastAt) {
         counter.lastAt = record.occurredAt;
@@ -68,9 +72,10 @@ export class SecurityEventRepository {
   }
 
   async counts(): Promise<RejectionCounts> {
-    const rows: Array<{ reason: string; count: string; last_at: Date; last_message: string }> = await this.dataSource.query(
-      'SELECT reason, count, last_at, last_message FROM security_counters',
-    );
+    const rows: Array<{ reason: string; count: string; last_at: Date; last_message: string }> =
+      await this.dataSource.query(
+        'SELECT reason, count, last_at, last_message FROM security_counters',
+      );
     const byReason: Record<string, number> = {};
     let last: RejectionCounts['last'] = null;
     for (const row of rows) {

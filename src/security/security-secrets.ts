@@ -27,7 +27,10 @@ export function prepareSecrets(config: AppConfig): PreparedSecrets {
     const missing = [paths.publicKey, paths.checkpointKey].filter((path) => !existsSync(path));
     if (missing.length > 0 || !config.jwtSecret) {
       throw new ConfigError([
-        ...missing.map((path) => `${path} is missing (production never generates keys; run npm run keys:generate)`),
+        ...missing.map(
+          (path) =>
+            `${path} is missing (production never generates keys; run npm run keys:generate)`,
+        ),
         ...(config.jwtSecret ? [] : ['JWT_SECRET is required in production']),
       ]);
     }
@@ -35,7 +38,8 @@ export function prepareSecrets(config: AppConfig): PreparedSecrets {
   }
 
   const generated = generateKeyFiles(config.keysDir, false);
-  if (generated.written.length > 0) notices.push(`generated development keys: ${generated.written.join(', ')}`);
+  if (generated.written.length > 0)
+    notices.push(`generated development keys: ${generated.written.join(', ')}`);
   const { jwtSecret, notice } = resolveJwtSecret(config);
   if (notice) notices.push(`${notice}; mint a token with: npm run token -- --role module`);
   return { secrets: { jwtSecret }, notices };
@@ -47,5 +51,8 @@ export function resolveJwtSecret(config: AppConfig): { jwtSecret: string; notice
   if (config.isProduction) throw new ConfigError(['JWT_SECRET is required in production']);
   const stored = readOrCreateDevelopmentSecret(config.keysDir);
   const action = stored.created ? 'generated' : 'using';
-  return { jwtSecret: stored.secret, notice: `${action} development JWT secret in ${keyPaths(config.keysDir).jwtSecret}` };
+  return {
+    jwtSecret: stored.secret,
+    notice: `${action} development JWT secret in ${keyPaths(config.keysDir).jwtSecret}`,
+  };
 }

@@ -11,7 +11,12 @@ export class SignatureVerifier {
   /** Resolves when `signature` (base64 or base64url) signs `canonicalPayload` for `module`. */
   async assertValid(module: string, canonicalPayload: string, signature: string): Promise<void> {
     const key = this.keys.keyFor(module);
-    if (!key) throw new Rejection('invalid_signature', 'No verification key is configured for this module', module);
+    if (!key)
+      throw new Rejection(
+        'invalid_signature',
+        'No verification key is configured for this module',
+        module,
+      );
     // Node's base64 decoder reads both alphabets; the body check already refused other characters.
     const signatureBytes = Buffer.from(signature, 'base64');
     const valid = await new Promise<boolean>((resolve) => {
@@ -24,6 +29,7 @@ export class SignatureVerifier {
         (error, ok) => resolve(!error && ok),
       );
     });
-    if (!valid) throw new Rejection('invalid_signature', 'Signature does not verify for this module', module);
+    if (!valid)
+      throw new Rejection('invalid_signature', 'Signature does not verify for this module', module);
   }
 }

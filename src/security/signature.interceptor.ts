@@ -1,4 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { Rejection } from '../common/rejection.js';
 import { Role } from './role.js';
@@ -17,8 +22,16 @@ export class SignatureInterceptor implements NestInterceptor {
     envelope.signatureVerified = true;
 
     const principal = request.principal!;
-    if (principal.subject !== undefined && principal.roles.includes(Role.Module) && principal.subject !== envelope.module) {
-      throw new Rejection('module_mismatch', 'Token subject does not match payload.module', envelope.module);
+    if (
+      principal.subject !== undefined &&
+      principal.roles.includes(Role.Module) &&
+      principal.subject !== envelope.module
+    ) {
+      throw new Rejection(
+        'module_mismatch',
+        'Token subject does not match payload.module',
+        envelope.module,
+      );
     }
     return next.handle();
   }

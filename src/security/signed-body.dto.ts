@@ -1,8 +1,17 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 
 /** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
-export const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+export const RFC3339_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 /** Standard base64 or base64url, padding optional. 2,048 chars covers RSA keys up to 8,192 bits. */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
@@ -11,15 +20,21 @@ export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
 
 class SignedPayloadDto {
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'payload.module must be 1-64 characters of A-Z a-z 0-9 . _ -' })
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+    message: 'payload.module must be 1-64 characters of A-Z a-z 0-9 . _ -',
+  })
   module!: string;
 
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'payload.nonce must be 16-128 characters of A-Z a-z 0-9 _ -' })
+  @Matches(/^[A-Za-z0-9_-]{16,128}$/, {
+    message: 'payload.nonce must be 16-128 characters of A-Z a-z 0-9 _ -',
+  })
   nonce!: string;
 
   @IsString()
-  @Matches(RFC3339_DATE_TIME, { message: 'payload.timestamp must be an RFC 3339 date-time with a zone' })
+  @Matches(RFC3339_DATE_TIME, {
+    message: 'payload.timestamp must be an RFC 3339 date-time with a zone',
+  })
   timestamp!: string;
 }
 

@@ -1,11 +1,21 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import bodyParser from 'body-parser';
 import type { RequestHandler, Response } from 'express';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import type { Observable } from 'rxjs';
-import { canonicalJson, findCanonicalizationProblem, type JsonObject } from '../common/canonical-json.js';
+import {
+  canonicalJson,
+  findCanonicalizationProblem,
+  type JsonObject,
+} from '../common/canonical-json.js';
 import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -32,7 +42,11 @@ export class SignedBodyInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.parseJson = bodyParser.json({ limit: config.bodyLimitBytes, strict: true, type: 'application/json' });
+    this.parseJson = bodyParser.json({
+      limit: config.bodyLimitBytes,
+      strict: true,
+      type: 'application/json',
+    });
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -46,25 +60,34 @@ export class SignedBodyInterceptor implements NestInterceptor {
 
   private readBody(request: BridgeRequest, response: Response): Promise<void> {
     if (!request.is('application/json')) {
-      return Promise.reject(new Rejection('malformed_request', 'Content-Type must be application/json'));
+      return Promise.reject(
+        new Rejection('malformed_request', 'Content-Type must be application/json'),
+      );
     }
     return new Promise((resolve, reject) => {
-      this.parseJson(request, response, (error?: unknown) => (error ? reject(bodyRejection(error)) : resolve()));
+      this.parseJson(request, response, (error?: unknown) =>
+        error ? reject(bodyRejection(error)) : resolve(),
+      );
     });
   }
 
   private async toEnvelope(kind: SignedKind, body: unknown): Promise<SignedEnvelope> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new Rejection('malformed_request', 'Body must be a JSON object with payload and signature');
+      throw new Rejection(
+        'malformed_request',
+        'Body must be a JSON object with payload and signature',
+      );
     }
     const errors = await validate(plainToInstance(BODY_SHAPES[kind], body));
     if (errors.length > 0) throw new Rejection('malformed_request', describeFirst(errors));
 
     const { payload, signature } = body as { payload: JsonObject; signature: string };
     const problem = findCanonicalizationProblem(payload, MAX_PAYLOAD_DEPTH);
-    if (problem) throw new Rejection('malformed_request', `payload cannot be canonicalized: ${problem}`);
+    if (problem)
+      throw new Rejection('malformed_request', `payload cannot be canonicalized: ${problem}`);
     const signedAt = new Date(payload.timestamp as string);
-    if (Number.isNaN(signedAt.getTime())) throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
+    if (Number.isNaN(signedAt.getTime()))
+      throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
 
     return {
       kind,
@@ -81,8 +104,10 @@ export class SignedBodyInterceptor implements NestInterceptor {
 
 function bodyRejection(error: unknown): Rejection {
   const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') return new Rejection('payload_too_large', 'Request body is larger than the limit');
-  if (type === 'entity.parse.failed') return new Rejection('malformed_request', 'Body is not valid JSON');
+  if (type === 'entity.too.large')
+    return new Rejection('payload_too_large', 'Request body is larger than the limit');
+  if (type === 'entity.parse.failed')
+    return new Rejection('malformed_request', 'Body is not valid JSON');
   return new Rejection('malformed_request', 'Body could not be read');
 }
 

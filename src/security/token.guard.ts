@@ -16,12 +16,14 @@ export class TokenGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) return true;
+    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()]))
+      return true;
     const request = context.switchToHttp().getRequest<BridgeRequest>();
     const header = request.headers.authorization;
     if (!header) throw new Rejection('missing_token', 'Authorization: Bearer <token> is required');
     const match = BEARER.exec(header);
-    if (!match) throw new Rejection('invalid_token', 'Authorization header must be "Bearer <token>"');
+    if (!match)
+      throw new Rejection('invalid_token', 'Authorization header must be "Bearer <token>"');
     request.principal = this.tokens.verify(match[1]);
     return true;
   }

@@ -33,7 +33,10 @@ export class TokenService {
   verify(token: string): Principal {
     let claims: Record<string, unknown>;
     try {
-      claims = this.jwt.verify(token, { algorithms: [TOKEN_ALGORITHM], issuer: this.config.jwtIssuer });
+      claims = this.jwt.verify(token, {
+        algorithms: [TOKEN_ALGORITHM],
+        issuer: this.config.jwtIssuer,
+      });
     } catch (error) {
       throw this.rejectionFor(error);
     }
@@ -51,13 +54,17 @@ export class TokenService {
   }
 
   private principalFrom(claims: Record<string, unknown>): Principal {
-    if (typeof claims.exp !== 'number') throw new Rejection('invalid_token', 'Token has no expiry (exp)');
+    if (typeof claims.exp !== 'number')
+      throw new Rejection('invalid_token', 'Token has no expiry (exp)');
     if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + MAX_FUTURE_IAT_SECONDS) {
       throw new Rejection('invalid_token', 'Token is issued in the future (iat)');
     }
     const roles = claims.roles;
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
-      throw new Rejection('invalid_token', 'Token roles must be a non-empty array of module, automation, admin');
+      throw new Rejection(
+        'invalid_token',
+        'Token roles must be a non-empty array of module, automation, admin',
+      );
     }
     if (claims.sub !== undefined && typeof claims.sub !== 'string') {
       throw new Rejection('invalid_token', 'Token subject (sub) must be a string');
@@ -66,9 +73,14 @@ export class TokenService {
   }
 
   private rejectionFor(error: unknown): Rejection {
-    if (error instanceof jsonwebtoken.TokenExpiredError) return new Rejection('token_expired', 'Token has expired');
-    if (error instanceof jsonwebtoken.NotBeforeError) return new Rejection('invalid_token', 'Token is not valid yet (nbf)');
-    if (error instanceof jsonwebtoken.JsonWebTokenError && error.message.startsWith('jwt issuer invalid')) {
+    if (error instanceof jsonwebtoken.TokenExpiredError)
+      return new Rejection('token_expired', 'Token has expired');
+    if (error instanceof jsonwebtoken.NotBeforeError)
+      return new Rejection('invalid_token', 'Token is not valid yet (nbf)');
+    if (
+      error instanceof jsonwebtoken.JsonWebTokenError &&
+      error.message.startsWith('jwt issuer invalid')
+    ) {
       return new Rejection('invalid_issuer', 'Token issuer is not accepted');
     }
     return new Rejection('invalid_token', 'Token is malformed or its signature does not verify');
