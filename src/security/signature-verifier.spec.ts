@@ -1,0 +1,94 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalJson } from '../common/canonical-json.js';
+import { loadConfig } from '../config/app-config.js';
+import { KeyStore } from './key-store.js';
+import { signPayload } from './payload-signer.js';
+import { SignatureVerifier } from './signature-verifier.js';
+import { loadVectors, readVectorFile, VECTORS_DIR } from '../../test/support/vectors.js';
+
+describe('SignatureVerifier with the KeyStore', () => {
+  const vectors = loadVectors();
+  let keysDir: string;
+  let keyStore: KeyStore;
+  let verifier: SignatureVerifier;
+
+  beforeEach(() => {
+    keysDir = mkdtempSync(join(tmpdir(), 'bridge-keystore-'));
+    mkdirSync(join(keysDir, 'modules'));
+    copyFileSync(join(VECTORS_DIR, 'test-public.pem'), join(keysDir, 'public.pem'));
+    keyStore = new KeyStore(loadConfig({ KEYS_DIR: keysDir }));
+    keyStore.onModuleInit();
+    verifier = new SignatureVerifier(keyStore);
+  });
+
+  afterEach(() => {
+    keyStore.onModuleDestroy();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  it.each(vectors.chain.map((entry) => [entry.sequence, entry] as const))(
+    'verifies the Python signature of vector entry %i over its canonical payload',
+    async (_sequence, entry) => {
+      await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).resolves.toBeUndefined();
+    },
+  );
+
+  it('reproduces the Python signature byte for byte (PKCS#1 v1.5 is deterministic)', () => {
+    const entry = vectors.chain[0];
+    expect(signPayload(readVectorFile('test-private.pem'), entry.payload).signature).toBe(entry.signature);
+  });
+
+  it('refuses a signature over different bytes', async () => {
+    const entry = vectors.chain[0];
+    const altered = canonicalJson({ ...entry.payload, nonce: 'ffffffffffffffffffffffffffffffff' });
+    await expect(verifier.assertValid(entry.module, altered, entry.signature)).rejects.toMatchObject({ reason: 'invalid_signature' });
+  });
+
+  it('uses only the module key once keys/modules/<module>.pem exists (after a reload)', async () => {
+    const entry = vectors.chain[0];
+    const own = newRsaPair();
+    writeFileSync(join(keysDir, 'modules', `${entry.module}.pem`), own.publicPem);
+    keyStore.reload('test');
+    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).rejects.toMatchObject({
+      reason: 'invalid_signature',
+    });
+    const ownSignature = signPayload(own.privateKey, entry.payload).signature;
+    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), ownSignature)).resolves.toBeUndefined();
+    // Other modules still verify with public.pem.
+    const other = vectors.chain[2];
+    await expect(verifier.assertValid(other.module, canonicalJson(other.payload), other.signature)).resolves.toBeUndefined();
+  });
+
+  it('picks up a module key file written while running, without a signal', async () => {
+    const own = newRsaPair();
+    writeFileSync(join(keysDir, 'modules', 'module-new.pem'), own.publicPem);
+    const deadline = Date.now() + 10_000;
+    while (keyStore.moduleKeyCount() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(keyStore.moduleKeyCount()).toBe(1);
+  });
+
+  it('refuses every module when no key is configured', async () => {
+    rmSync(join(keysDir, 'public.pem'));
+    keyStore.reload('test');
+    const entry = vectors.chain[0];
+    expect(keyStore.hasKeys()).toBe(false);
+    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).rejects.toMatchObject({
+      reason: 'invalid_signature',
+    });
+  });
+
+  it('keeps the previous keys when a key file is broken', async () => {
+    writeFileSync(join(keysDir, 'public.pem'), 'not a key');
+    keyStore.reload('test');
+    const entry = vectors.chain[0];
+    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).resolves.toBeUndefined();
+  });
+});
+
+function newRsaPair(): { publicPem: string; privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, privateKey };
+}

@@ -1,0 +1,213 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDataSource } from '../src/database/data-source.js';
+import { runMigrationsExclusively } from '../src/database/migrate.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestKeys, type TestKeys } from './support/keys.js';
+import { signed, TEST_JWT_SECRET, tokenFor, updatePayload } from './support/requests.js';
+import { waitFor } from './support/wait.js';
+import { buildService, freePort, spawnService, waitUntilServing, type ServiceProcess } from './support/server-process.js';
+
+interface Acknowledged {
+  sequence: number;
+  hash: string;
+}
+
+describe('the service as a process', () => {
+  let keys: TestKeys;
+  const moduleToken = tokenFor(['module'], { ttlSeconds: 3600 });
+  const adminToken = tokenFor(['admin'], { ttlSeconds: 3600 });
+
+  beforeAll(() => {
+    buildService();
+    keys = createTestKeys();
+  });
+
+  const serviceEnv = async (extra: Record<string, string>) => ({
+    NODE_ENV: 'production',
+    PORT: String(await freePort()),
+    JWT_SECRET: TEST_JWT_SECRET,
+    KEYS_DIR: keys.dir,
+    SHUTDOWN_GRACE_SECONDS: '0',
+    ...extra,
+  });
+
+  const postUpdate = (service: ServiceProcess) =>
+    fetch(`${service.baseUrl}/core/update`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${moduleToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(signed(keys.privateKeyPem, updatePayload())),
+    });
+
+  const getJson = async (service: ServiceProcess, path: string) =>
+    (await fetch(`${service.baseUrl}${path}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+
+  /** Posts updates on `lanes` parallel loops until `stopped()`; records every acknowledgement. */
+  const failures: string[] = [];
+  let sawConnectionClose = false;
+
+  async function load(service: ServiceProcess, lanes: number, stopped: () => boolean, acknowledged: Acknowledged[]) {
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (!stopped()) {
+          try {
+            const response = await postUpdate(service);
+            if (response.headers.get('connection') === 'close') sawConnectionClose = true;
+            const body = await response.json();
+            if (response.status === 201) acknowledged.push(body as Acknowledged);
+            else failures.push(`${response.status} ${JSON.stringify(body)}`);
+          } catch {
+            return; // connection refused or reset: the process is gone
+          }
+        }
+      }),
+    );
+  }
+
+  describe('on a PostgreSQL server', () => {
+    let db: TestDatabase;
+
+    beforeEach(async () => {
+      db = await createTestDatabase('process');
+    });
+
+    afterEach(async () => {
+      await db.drop();
+    });
+
+    it('SIGKILL under load loses nothing acknowledged; after a restart the chain verifies', async () => {
+      const env = await serviceEnv({ DATABASE_URL: db.url });
+      const service = spawnService(env);
+      await waitUntilServing(service);
+      const acknowledged: Acknowledged[] = [];
+      let killed = false;
+      const traffic = load(service, 16, () => killed, acknowledged);
+      await waitFor(() => acknowledged.length >= 300 || failures.length > 0, '300 acknowledged updates');
+      expect(failures).toEqual([]);
+      service.child.kill('SIGKILL');
+      killed = true;
+      await Promise.all([traffic, service.exited]);
+
+      const restarted = spawnService(env);
+      await waitUntilServing(restarted);
+      try {
+        const stored = await db.query<{ sequence: string; hash: string }>('SELECT sequence, hash FROM chain_entries');
+        const storedHash = new Map(stored.map((row) => [Number(row.sequence), row.hash]));
+        const missing = acknowledged.filter((ack) => storedHash.get(ack.sequence) !== ack.hash);
+        expect(missing).toEqual([]);
+        expect(await getJson(restarted, '/provenance/verify')).toEqual({
+          valid: true,
+          length: stored.length,
+          head_hash: expect.any(String),
+        });
+        expect((await postUpdate(restarted)).status).toBe(201);
+      } finally {
+        restarted.child.kill('SIGTERM');
+        await restarted.exited;
+      }
+    });
+
+    it('SIGTERM finishes the requests in flight, then exits 0', async () => {
+      const service = spawnService(await serviceEnv({ DATABASE_URL: db.url }));
+      await waitUntilServing(service);
+      const acknowledged: Acknowledged[] = [];
+      let stopped = false;
+      const traffic = load(service, 16, () => stopped, acknowledged);
+      await waitFor(() => acknowledged.length >= 100 || failures.length > 0, '100 acknowledged updates');
+      expect(failures).toEqual([]);
+      service.child.kill('SIGTERM');
+      // Keep-alive clients that never pause are told to close, so the drain still ends.
+      expect(await service.exited).toBe(0);
+      stopped = true;
+      await traffic;
+      expect(sawConnectionClose).toBe(true);
+
+      const stored = await db.query<{ sequence: string; hash: string }>('SELECT sequence, hash FROM chain_entries');
+      const storedHash = new Map(stored.map((row) => [Number(row.sequence), row.hash]));
+      expect(acknowledged.filter((ack) => storedHash.get(ack.sequence) !== ack.hash)).toEqual([]);
+      expect(service.output()).toMatch(/SIGTERM received/);
+    });
+
+    it('replicas migrating at once apply each migration exactly once', async () => {
+      const sources = Array.from({ length: 3 }, () => createDataSource(db.url, 2));
+      await Promise.all(sources.map((source) => source.initialize()));
+      try {
+        const applied = await Promise.all(sources.map((source) => runMigrationsExclusively(source)));
+        expect(applied.filter((names) => names.length > 0)).toHaveLength(1);
+        const rows = await db.query('SELECT name FROM schema_migrations');
+        expect(rows).toHaveLength(applied.flat().length);
+      } finally {
+        await Promise.all(sources.map((source) => source.destroy()));
+      }
+    });
+  });
+
+  describe('refusing to start', () => {
+    it('exits non-zero naming every configuration problem', async () => {
+      const service = spawnService({ NODE_ENV: 'production', PORT: 'eighty', KEYS_DIR: keys.dir });
+      expect(await service.exited).toBe(1);
+      expect(service.output()).toMatch(/JWT_SECRET is required in production/);
+      expect(service.output()).toMatch(/PORT must be a whole number/);
+      expect(service.output()).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    });
+
+    it('exits non-zero when the port is taken', async () => {
+      const db = await createTestDatabase('porttaken');
+      const env = await serviceEnv({ DATABASE_URL: db.url });
+      const first = spawnService(env);
+      try {
+        await waitUntilServing(first);
+        const second = spawnService(env);
+        expect(await second.exited).toBe(1);
+        expect(second.output()).toMatch(/port is already in use/);
+      } finally {
+        first.child.kill('SIGTERM');
+        await first.exited;
+        await db.drop();
+      }
+    });
+
+    it('exits non-zero when production keys are missing', async () => {
+      const emptyKeys = mkdtempSync(join(tmpdir(), 'bridge-nokeys-'));
+      const service = spawnService({ ...(await serviceEnv({ DATABASE_URL: 'postgres://127.0.0.1:1/none' })), KEYS_DIR: emptyKeys });
+      expect(await service.exited).toBe(1);
+      expect(service.output()).toMatch(/public\.pem is missing/);
+      expect(service.output()).toMatch(/checkpoint\.pem is missing/);
+      rmSync(emptyKeys, { recursive: true });
+    });
+  });
+
+  describe('the embedded default (DATABASE_URL unset)', () => {
+    let dataDir: string;
+
+    beforeAll(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'bridge-embedded-'));
+    });
+
+    afterAll(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('starts, accepts an update, and restarts with its data', async () => {
+      const env = await serviceEnv({ DATA_DIR: dataDir, EMBEDDED_DATABASE_PORT: String(await freePort()) });
+      const service = spawnService(env);
+      await waitUntilServing(service);
+      const accepted = await postUpdate(service);
+      expect(accepted.status).toBe(201);
+      const { hash } = (await accepted.json()) as Acknowledged;
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+
+      const restarted = spawnService(env);
+      await waitUntilServing(restarted);
+      try {
+        expect(await getJson(restarted, '/provenance/verify')).toEqual({ valid: true, length: 1, head_hash: hash });
+        expect(await getJson(restarted, '/bucket/status')).toMatchObject({ totals: { updates: 1, heartbeats: 0 } });
+      } finally {
+        restarted.child.kill('SIGTERM');
+        expect(await restarted.exited).toBe(0);
+      }
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import request from 'supertest';
+import { startTestBridge, type TestBridge } from './support/bridge.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestKeys, type TestKeys } from './support/keys.js';
+import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
+
+type Caller = 'module' | 'automation' | 'admin' | 'none';
+
+interface EndpointRule {
+  method: 'get' | 'post';
+  path: string;
+  /** What each caller gets: the success status, 403 or 401 (SPEC §3). */
+  expected: Record<Caller, number>;
+  body?: (keys: TestKeys) => unknown;
+}
+
+/**
+ * SPEC §3 as data. Changing who may call what means changing this table, which makes every
+ * permission change visible in review.
+ */
+const ROLE_MATRIX: EndpointRule[] = [
+  {
+    method: 'post',
+    path: '/core/update',
+    expected: { module: 201, automation: 403, admin: 201, none: 401 },
+    body: (keys) => signed(keys.privateKeyPem, updatePayload()),
+  },
+  {
+    method: 'post',
+    path: '/core/heartbeat',
+    expected: { module: 201, automation: 201, admin: 201, none: 401 },
+    body: (keys) => signed(keys.privateKeyPem, heartbeatPayload()),
+  },
+  { method: 'get', path: '/bucket/status', expected: { module: 200, automation: 200, admin: 200, none: 401 } },
+  { method: 'get', path: '/provenance/verify', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
+  { method: 'get', path: '/provenance/export', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
+  { method: 'get', path: '/provenance/entries/1', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
+];
+
+const CALLERS: Caller[] = ['module', 'automation', 'admin', 'none'];
+
+describe('role matrix (SPEC §3)', () => {
+  let db: TestDatabase;
+  let keys: TestKeys;
+  let bridge: TestBridge;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('roles');
+    keys = createTestKeys();
+    bridge = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir });
+  });
+
+  afterAll(async () => {
+    await bridge.close();
+    await db.drop();
+  });
+
+  const cells = ROLE_MATRIX.flatMap((rule) => CALLERS.map((caller) => [rule.method.toUpperCase(), rule.path, caller, rule] as const));
+
+  it.each(cells)('%s %s as %s', async (_method, path, caller, rule) => {
+    const call = request(bridge.app.getHttpServer())[rule.method](path);
+    if (caller !== 'none') call.set('Authorization', `Bearer ${tokenFor([caller])}`);
+    if (rule.body) call.set('Content-Type', 'application/json').send(JSON.stringify(rule.body(keys)));
+    const response = await call;
+    expect(response.status).toBe(rule.expected[caller]);
+  });
+});
