@@ -7,7 +7,13 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { signed, TEST_JWT_SECRET, tokenFor, updatePayload } from './support/requests.js';
 import { waitFor } from './support/wait.js';
-import { buildService, freePort, spawnService, waitUntilServing, type ServiceProcess } from './support/server-process.js';
+import {
+  buildService,
+  freePort,
+  spawnService,
+  waitUntilServing,
+  type ServiceProcess,
+} from './support/server-process.js';
 
 interface Acknowledged {
   sequence: number;
@@ -41,13 +47,22 @@ describe('the service as a process', () => {
     });
 
   const getJson = async (service: ServiceProcess, path: string) =>
-    (await fetch(`${service.baseUrl}${path}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+    (
+      await fetch(`${service.baseUrl}${path}`, {
+        headers: { Authorization: `Bearer ${adminToken}` },
+      })
+    ).json();
 
-  /** Posts updates on `lanes` parallel loops until `stopped()`; records every acknowledgement. */
   const failures: string[] = [];
   let sawConnectionClose = false;
 
-  async function load(service: ServiceProcess, lanes: number, stopped: () => boolean, acknowledged: Acknowledged[]) {
+  /** Posts updates on `lanes` parallel loops until `stopped()`; records every acknowledgement. */
+  async function load(
+    service: ServiceProcess,
+    lanes: number,
+    stopped: () => boolean,
+    acknowledged: Acknowledged[],
+  ) {
     await Promise.all(
       Array.from({ length: lanes }, async () => {
         while (!stopped()) {
@@ -83,7 +98,10 @@ describe('the service as a process', () => {
       const acknowledged: Acknowledged[] = [];
       let killed = false;
       const traffic = load(service, 16, () => killed, acknowledged);
-      await waitFor(() => acknowledged.length >= 300 || failures.length > 0, '300 acknowledged updates');
+      await waitFor(
+        () => acknowledged.length >= 300 || failures.length > 0,
+        '300 acknowledged updates',
+      );
       expect(failures).toEqual([]);
       service.child.kill('SIGKILL');
       killed = true;
@@ -92,7 +110,9 @@ describe('the service as a process', () => {
       const restarted = spawnService(env);
       await waitUntilServing(restarted);
       try {
-        const stored = await db.query<{ sequence: string; hash: string }>('SELECT sequence, hash FROM chain_entries');
+        const stored = await db.query<{ sequence: string; hash: string }>(
+          'SELECT sequence, hash FROM chain_entries',
+        );
         const storedHash = new Map(stored.map((row) => [Number(row.sequence), row.hash]));
         const missing = acknowledged.filter((ack) => storedHash.get(ack.sequence) !== ack.hash);
         expect(missing).toEqual([]);
@@ -114,7 +134,10 @@ describe('the service as a process', () => {
       const acknowledged: Acknowledged[] = [];
       let stopped = false;
       const traffic = load(service, 16, () => stopped, acknowledged);
-      await waitFor(() => acknowledged.length >= 100 || failures.length > 0, '100 acknowledged updates');
+      await waitFor(
+        () => acknowledged.length >= 100 || failures.length > 0,
+        '100 acknowledged updates',
+      );
       expect(failures).toEqual([]);
       service.child.kill('SIGTERM');
       // Keep-alive clients that never pause are told to close, so the drain still ends.
@@ -123,7 +146,9 @@ describe('the service as a process', () => {
       await traffic;
       expect(sawConnectionClose).toBe(true);
 
-      const stored = await db.query<{ sequence: string; hash: string }>('SELECT sequence, hash FROM chain_entries');
+      const stored = await db.query<{ sequence: string; hash: string }>(
+        'SELECT sequence, hash FROM chain_entries',
+      );
       const storedHash = new Map(stored.map((row) => [Number(row.sequence), row.hash]));
       expect(acknowledged.filter((ack) => storedHash.get(ack.sequence) !== ack.hash)).toEqual([]);
       expect(service.output()).toMatch(/SIGTERM received/);
@@ -133,7 +158,9 @@ describe('the service as a process', () => {
       const sources = Array.from({ length: 3 }, () => createDataSource(db.url, 2));
       await Promise.all(sources.map((source) => source.initialize()));
       try {
-        const applied = await Promise.all(sources.map((source) => runMigrationsExclusively(source)));
+        const applied = await Promise.all(
+          sources.map((source) => runMigrationsExclusively(source)),
+        );
         expect(applied.filter((names) => names.length > 0)).toHaveLength(1);
         const rows = await db.query('SELECT name FROM schema_migrations');
         expect(rows).toHaveLength(applied.flat().length);
@@ -170,7 +197,10 @@ describe('the service as a process', () => {
 
     it('exits non-zero when production keys are missing', async () => {
       const emptyKeys = mkdtempSync(join(tmpdir(), 'bridge-nokeys-'));
-      const service = spawnService({ ...(await serviceEnv({ DATABASE_URL: 'postgres://127.0.0.1:1/none' })), KEYS_DIR: emptyKeys });
+      const service = spawnService({
+        ...(await serviceEnv({ DATABASE_URL: 'postgres://127.0.0.1:1/none' })),
+        KEYS_DIR: emptyKeys,
+      });
       expect(await service.exited).toBe(1);
       expect(service.output()).toMatch(/public\.pem is missing/);
       expect(service.output()).toMatch(/checkpoint\.pem is missing/);
@@ -190,7 +220,10 @@ describe('the service as a process', () => {
     });
 
     it('starts, accepts an update, and restarts with its data', async () => {
-      const env = await serviceEnv({ DATA_DIR: dataDir, EMBEDDED_DATABASE_PORT: String(await freePort()) });
+      const env = await serviceEnv({
+        DATA_DIR: dataDir,
+        EMBEDDED_DATABASE_PORT: String(await freePort()),
+      });
       const service = spawnService(env);
       await waitUntilServing(service);
       const accepted = await postUpdate(service);
@@ -202,8 +235,14 @@ describe('the service as a process', () => {
       const restarted = spawnService(env);
       await waitUntilServing(restarted);
       try {
-        expect(await getJson(restarted, '/provenance/verify')).toEqual({ valid: true, length: 1, head_hash: hash });
-        expect(await getJson(restarted, '/bucket/status')).toMatchObject({ totals: { updates: 1, heartbeats: 0 } });
+        expect(await getJson(restarted, '/provenance/verify')).toEqual({
+          valid: true,
+          length: 1,
+          head_hash: hash,
+        });
+        expect(await getJson(restarted, '/bucket/status')).toMatchObject({
+          totals: { updates: 1, heartbeats: 0 },
+        });
       } finally {
         restarted.child.kill('SIGTERM');
         expect(await restarted.exited).toBe(0);

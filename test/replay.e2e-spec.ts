@@ -22,13 +22,19 @@ describe('replay protection and chain continuity across instances', () => {
       .send(JSON.stringify(body));
 
   /** Sends `bodies` with at most `parallel` requests in flight; returns the statuses in order. */
-  async function sendAll(bridges: TestBridge[], bodies: SignedBody[], parallel = 32): Promise<number[]> {
+  async function sendAll(
+    bridges: TestBridge[],
+    bodies: SignedBody[],
+    parallel = 32,
+  ): Promise<number[]> {
     const statuses: number[] = new Array(bodies.length);
     let next = 0;
     const worker = async (lane: number) => {
       while (next < bodies.length) {
         const index = next++;
-        statuses[index] = (await post(bridges[(index + lane) % bridges.length], bodies[index])).status;
+        statuses[index] = (
+          await post(bridges[(index + lane) % bridges.length], bodies[index])
+        ).status;
       }
     };
     await Promise.all(Array.from({ length: parallel }, (_, lane) => worker(lane)));
@@ -39,8 +45,16 @@ describe('replay protection and chain continuity across instances', () => {
     db = await createTestDatabase('replay');
     keys = createTestKeys();
     // A tiny hot cache shows that the database, not the cache, is the bound.
-    first = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir, env: { NONCE_CACHE_SIZE: '100', NODE_ID: 'one' } });
-    second = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir, env: { NONCE_CACHE_SIZE: '100', NODE_ID: 'two' } });
+    first = await startTestBridge({
+      databaseUrl: db.url,
+      keysDir: keys.dir,
+      env: { NONCE_CACHE_SIZE: '100', NODE_ID: 'one' },
+    });
+    second = await startTestBridge({
+      databaseUrl: db.url,
+      keysDir: keys.dir,
+      env: { NONCE_CACHE_SIZE: '100', NODE_ID: 'two' },
+    });
   });
 
   afterAll(async () => {
@@ -64,7 +78,11 @@ describe('replay protection and chain continuity across instances', () => {
 
   it('20 identical requests racing over two instances → exactly one 201, the rest 409', async () => {
     const body = signed(keys.privateKeyPem, updatePayload());
-    const statuses = await sendAll([first, second], Array.from({ length: 20 }, () => body), 20);
+    const statuses = await sendAll(
+      [first, second],
+      Array.from({ length: 20 }, () => body),
+      20,
+    );
     expect(statuses.filter((status) => status === 201)).toHaveLength(1);
     expect(statuses.filter((status) => status === 409)).toHaveLength(19);
   });
@@ -83,9 +101,17 @@ describe('replay protection and chain continuity across instances', () => {
     const statuses = await sendAll([first, second], bodies, 48);
     expect(statuses.every((status) => status === 201)).toBe(true);
 
-    const rows = await db.query<{ sequence: string }>('SELECT sequence FROM chain_entries ORDER BY sequence');
-    expect(rows.map((row) => Number(row.sequence))).toEqual(Array.from({ length: before.length + 400 }, (_, i) => i + 1));
+    const rows = await db.query<{ sequence: string }>(
+      'SELECT sequence FROM chain_entries ORDER BY sequence',
+    );
+    expect(rows.map((row) => Number(row.sequence))).toEqual(
+      Array.from({ length: before.length + 400 }, (_, i) => i + 1),
+    );
     const verdict = await verifyChain(first.app.get(ChainRepository).streamFrom(1));
-    expect(verdict).toEqual({ valid: true, length: before.length + 400, head_hash: expect.any(String) });
+    expect(verdict).toEqual({
+      valid: true,
+      length: before.length + 400,
+      head_hash: expect.any(String),
+    });
   });
 });

@@ -31,10 +31,26 @@ const ROLE_MATRIX: EndpointRule[] = [
     expected: { module: 201, automation: 201, admin: 201, none: 401 },
     body: (keys) => signed(keys.privateKeyPem, heartbeatPayload()),
   },
-  { method: 'get', path: '/bucket/status', expected: { module: 200, automation: 200, admin: 200, none: 401 } },
-  { method: 'get', path: '/provenance/verify', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
-  { method: 'get', path: '/provenance/export', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
-  { method: 'get', path: '/provenance/entries/1', expected: { module: 403, automation: 403, admin: 200, none: 401 } },
+  {
+    method: 'get',
+    path: '/bucket/status',
+    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/verify',
+    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/export',
+    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/entries/1',
+    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+  },
 ];
 
 const CALLERS: Caller[] = ['module', 'automation', 'admin', 'none'];
@@ -55,12 +71,15 @@ describe('role matrix (SPEC §3)', () => {
     await db.drop();
   });
 
-  const cells = ROLE_MATRIX.flatMap((rule) => CALLERS.map((caller) => [rule.method.toUpperCase(), rule.path, caller, rule] as const));
+  const cells = ROLE_MATRIX.flatMap((rule) =>
+    CALLERS.map((caller) => [rule.method.toUpperCase(), rule.path, caller, rule] as const),
+  );
 
   it.each(cells)('%s %s as %s', async (_method, path, caller, rule) => {
     const call = request(bridge.app.getHttpServer())[rule.method](path);
     if (caller !== 'none') call.set('Authorization', `Bearer ${tokenFor([caller])}`);
-    if (rule.body) call.set('Content-Type', 'application/json').send(JSON.stringify(rule.body(keys)));
+    if (rule.body)
+      call.set('Content-Type', 'application/json').send(JSON.stringify(rule.body(keys)));
     const response = await call;
     expect(response.status).toBe(rule.expected[caller]);
   });

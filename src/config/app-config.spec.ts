@@ -18,7 +18,13 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem in one error', () => {
-    const attempt = () => loadConfig({ PORT: 'eighty', MAX_CLOCK_SKEW_SECONDS: '-1', DATABASE_URL: 'mysql://x', NODE_ENV: 'staging' });
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        MAX_CLOCK_SKEW_SECONDS: '-1',
+        DATABASE_URL: 'mysql://x',
+        NODE_ENV: 'staging',
+      });
     expect(attempt).toThrow(ConfigError);
     const problems = (() => {
       try {
@@ -28,13 +34,24 @@ describe('loadConfig', () => {
         return (error as ConfigError).problems;
       }
     })();
-    expect(problems.map((problem) => problem.split(' ')[0]).sort()).toEqual(['DATABASE_URL', 'MAX_CLOCK_SKEW_SECONDS', 'NODE_ENV', 'PORT']);
+    expect(problems.map((problem) => problem.split(' ')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'MAX_CLOCK_SKEW_SECONDS',
+      'NODE_ENV',
+      'PORT',
+    ]);
   });
 
   it('refuses production without a JWT secret or with a short one', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required in production/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'secret' })).toThrow(/at least 32 characters/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).logDir).toBeUndefined();
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET is required in production/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'secret' })).toThrow(
+      /at least 32 characters/,
+    );
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).logDir,
+    ).toBeUndefined();
   });
 
   it('turns the file mirrors off with LOG_DIR=none', () => {

@@ -6,6 +6,7 @@ const MIGRATION_LOCK_KEY = 0x62726467; // "brdg"
 /**
  * Runs pending migrations while holding a session-level advisory lock on a dedicated connection,
  * so replicas starting together migrate one after another and the later ones find nothing to do.
+ * Needs a pool of at least two connections.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<string[]> {
   const lockHolder = dataSource.createQueryRunner();

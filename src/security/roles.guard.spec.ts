@@ -18,7 +18,11 @@ class AutomationController {
   @Get() @Roles([Role.Module]) overridden() {}
 }
 
-function contextFor(controller: new () => object, handler: string, principal?: Principal): ExecutionContext {
+function contextFor(
+  controller: new () => object,
+  handler: string,
+  principal?: Principal,
+): ExecutionContext {
   return {
     getHandler: () => (controller.prototype as Record<string, unknown>)[handler],
     getClass: () => controller,
@@ -37,9 +41,9 @@ describe('RolesGuard (with a real Reflector)', () => {
   });
 
   it('refuses another role with forbidden_role', () => {
-    expect(() => guard.canActivate(contextFor(ExampleController, 'adminOnly', moduleToken))).toThrow(
-      expect.objectContaining({ reason: 'forbidden_role', status: 403 }),
-    );
+    expect(() =>
+      guard.canActivate(contextFor(ExampleController, 'adminOnly', moduleToken)),
+    ).toThrow(expect.objectContaining({ reason: 'forbidden_role', status: 403 }));
   });
 
   it('fails closed: a route without @Roles or @Public is refused even to admins', () => {
@@ -54,9 +58,11 @@ describe('RolesGuard (with a real Reflector)', () => {
 
   it('reads class-level roles, and a handler-level @Roles overrides them', () => {
     expect(guard.canActivate(contextFor(AutomationController, 'inherited', automation))).toBe(true);
-    expect(guard.canActivate(contextFor(AutomationController, 'overridden', moduleToken))).toBe(true);
-    expect(() => guard.canActivate(contextFor(AutomationController, 'overridden', automation))).toThrow(
-      expect.objectContaining({ reason: 'forbidden_role' }),
+    expect(guard.canActivate(contextFor(AutomationController, 'overridden', moduleToken))).toBe(
+      true,
     );
+    expect(() =>
+      guard.canActivate(contextFor(AutomationController, 'overridden', automation)),
+    ).toThrow(expect.objectContaining({ reason: 'forbidden_role' }));
   });
 });

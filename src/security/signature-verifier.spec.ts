@@ -8,6 +8,7 @@ import { KeyStore } from './key-store.js';
 import { signPayload } from './payload-signer.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { loadVectors, readVectorFile, VECTORS_DIR } from '../../test/support/vectors.js';
+import { waitFor } from '../../test/support/wait.js';
 
 describe('SignatureVerifier with the KeyStore', () => {
   const vectors = loadVectors();
@@ -32,19 +33,25 @@ describe('SignatureVerifier with the KeyStore', () => {
   it.each(vectors.chain.map((entry) => [entry.sequence, entry] as const))(
     'verifies the Python signature of vector entry %i over its canonical payload',
     async (_sequence, entry) => {
-      await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).resolves.toBeUndefined();
+      await expect(
+        verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature),
+      ).resolves.toBeUndefined();
     },
   );
 
   it('reproduces the Python signature byte for byte (PKCS#1 v1.5 is deterministic)', () => {
     const entry = vectors.chain[0];
-    expect(signPayload(readVectorFile('test-private.pem'), entry.payload).signature).toBe(entry.signature);
+    expect(signPayload(readVectorFile('test-private.pem'), entry.payload).signature).toBe(
+      entry.signature,
+    );
   });
 
   it('refuses a signature over different bytes', async () => {
     const entry = vectors.chain[0];
     const altered = canonicalJson({ ...entry.payload, nonce: 'ffffffffffffffffffffffffffffffff' });
-    await expect(verifier.assertValid(entry.module, altered, entry.signature)).rejects.toMatchObject({ reason: 'invalid_signature' });
+    await expect(
+      verifier.assertValid(entry.module, altered, entry.signature),
+    ).rejects.toMatchObject({ reason: 'invalid_signature' });
   });
 
   it('uses only the module key once keys/modules/<module>.pem exists (after a reload)', async () => {
@@ -52,21 +59,26 @@ describe('SignatureVerifier with the KeyStore', () => {
     const own = newRsaPair();
     writeFileSync(join(keysDir, 'modules', `${entry.module}.pem`), own.publicPem);
     keyStore.reload('test');
-    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).rejects.toMatchObject({
+    await expect(
+      verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature),
+    ).rejects.toMatchObject({
       reason: 'invalid_signature',
     });
     const ownSignature = signPayload(own.privateKey, entry.payload).signature;
-    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), ownSignature)).resolves.toBeUndefined();
+    await expect(
+      verifier.assertValid(entry.module, canonicalJson(entry.payload), ownSignature),
+    ).resolves.toBeUndefined();
     // Other modules still verify with public.pem.
     const other = vectors.chain[2];
-    await expect(verifier.assertValid(other.module, canonicalJson(other.payload), other.signature)).resolves.toBeUndefined();
+    await expect(
+      verifier.assertValid(other.module, canonicalJson(other.payload), other.signature),
+    ).resolves.toBeUndefined();
   });
 
   it('picks up a module key file written while running, without a signal', async () => {
     const own = newRsaPair();
     writeFileSync(join(keysDir, 'modules', 'module-new.pem'), own.publicPem);
-    const deadline = Date.now() + 10_000;
-    while (keyStore.moduleKeyCount() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => keyStore.moduleKeyCount() === 1, 'the key file to be picked up');
     expect(keyStore.moduleKeyCount()).toBe(1);
   });
 
@@ -75,7 +87,9 @@ describe('SignatureVerifier with the KeyStore', () => {
     keyStore.reload('test');
     const entry = vectors.chain[0];
     expect(keyStore.hasKeys()).toBe(false);
-    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).rejects.toMatchObject({
+    await expect(
+      verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature),
+    ).rejects.toMatchObject({
       reason: 'invalid_signature',
     });
   });
@@ -84,7 +98,9 @@ describe('SignatureVerifier with the KeyStore', () => {
     writeFileSync(join(keysDir, 'public.pem'), 'not a key');
     keyStore.reload('test');
     const entry = vectors.chain[0];
-    await expect(verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature)).resolves.toBeUndefined();
+    await expect(
+      verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature),
+    ).resolves.toBeUndefined();
   });
 });
 

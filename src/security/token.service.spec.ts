@@ -7,10 +7,16 @@ import { loadVectors } from '../../test/support/vectors.js';
 
 describe('TokenService', () => {
   const vectors = loadVectors();
-  const service = new TokenService({ jwtSecret: vectors.jwt.secret }, loadConfig({ JWT_ISSUER: vectors.jwt.issuer }));
+  const service = new TokenService(
+    { jwtSecret: vectors.jwt.secret },
+    loadConfig({ JWT_ISSUER: vectors.jwt.issuer }),
+  );
 
   it('accepts the Python-made vector token (fractional exp) with its roles and subject', () => {
-    expect(service.verify(vectors.jwt.token)).toEqual({ roles: [Role.Module], subject: 'module-a' });
+    expect(service.verify(vectors.jwt.token)).toEqual({
+      roles: [Role.Module],
+      subject: 'module-a',
+    });
   });
 
   it('refuses the vector token when one byte of its signature changes', () => {
@@ -20,12 +26,24 @@ describe('TokenService', () => {
   });
 
   it('verifies the tokens it mints, subject included', () => {
-    const token = service.mint({ roles: [Role.Automation, Role.Admin], subject: 'node-001', ttlSeconds: 60 });
-    expect(service.verify(token)).toEqual({ roles: [Role.Automation, Role.Admin], subject: 'node-001' });
+    const token = service.mint({
+      roles: [Role.Automation, Role.Admin],
+      subject: 'node-001',
+      ttlSeconds: 60,
+    });
+    expect(service.verify(token)).toEqual({
+      roles: [Role.Automation, Role.Admin],
+      subject: 'node-001',
+    });
   });
 
   it('refuses a token signed for another issuer with invalid_issuer', () => {
-    const token = jsonwebtoken.sign({ iss: 'elsewhere', exp: Date.now() / 1000 + 60, roles: ['module'] }, vectors.jwt.secret);
-    expect(() => service.verify(token)).toThrow(expect.objectContaining({ reason: 'invalid_issuer' }));
+    const token = jsonwebtoken.sign(
+      { iss: 'elsewhere', exp: Date.now() / 1000 + 60, roles: ['module'] },
+      vectors.jwt.secret,
+    );
+    expect(() => service.verify(token)).toThrow(
+      expect.objectContaining({ reason: 'invalid_issuer' }),
+    );
   });
 });

@@ -28,13 +28,20 @@ export interface ServiceProcess {
 /** Starts `node dist/src/main.js` (what `npm run start:prod` runs) with `env` on top of a clean environment. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return { child, baseUrl: `http://127.0.0.1:${env.PORT}`, output: () => output, exited };
 }
 
@@ -44,7 +51,8 @@ export async function waitUntilServing(service: ServiceProcess, timeoutMs = 60_0
   void service.exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`service exited with ${exitCode}:\n${service.output()}`);
+    if (exitCode !== undefined)
+      throw new Error(`service exited with ${exitCode}:\n${service.output()}`);
     try {
       await fetch(`${service.baseUrl}/`);
       return;
