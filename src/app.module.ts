@@ -9,6 +9,7 @@ import { CommonModule } from './common/common.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecuritySecrets } from './security/security-secrets.js';
@@ -35,6 +36,7 @@ export class AppModule {
         SecurityModule.forRoot(secrets),
         ProvenanceModule,
         BucketModule,
+        HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { noteAnsweredRejection } from './answered-rejection.js';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
 
@@ -33,6 +34,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (error instanceof Rejection) {
       this.recorder.record(error, { method: request.method, path: request.path });
+      noteAnsweredRejection(response, error.reason);
       response.status(error.status).json(rejectionBody(error.reason, error.message));
       return;
     }
@@ -43,14 +45,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const requestId = randomUUID();
     this.logger.error({ msg: 'unhandled error', requestId, err: error });
-    response
-      .status(500)
-      .json({
-        status: 'error',
-        reason: 'internal_error',
-        message: 'Internal error',
-        request_id: requestId,
-      });
+    response.status(500).json({
+      status: 'error',
+      reason: 'internal_error',
+      message: 'Internal error',
+      request_id: requestId,
+    });
   }
 }
 

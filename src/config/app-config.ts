@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 
 export type Environment = 'development' | 'production' | 'test';
 
@@ -24,14 +24,39 @@ export interface AppConfig {
   logLevel: string;
   nodeId: string;
   bridgeUrl: string;
+  /** Carried by the automation runner and plugins instead of the tokens they mint themselves. */
+  bridgeToken: string | undefined;
+  /** Arm the automation job triggers in the service. Default on; off under NODE_ENV=test. */
+  automationEnabled: boolean;
+  /** The automation job file (SPEC §8). */
+  automationConfigPath: string;
+  /** Folders whose plugin files are loaded (`PLUGINS_DIR`, `:`-separated); undefined → built-ins. */
+  pluginDirs: string[] | undefined;
   /** Size of the in-memory cache of recently seen nonces; a fast path, never the security bound. */
   nonceCacheSize: number;
   heartbeatIntervalSeconds: number;
   staleAfterMissedHeartbeats: number;
+  /**
+   * How long readiness answers 503 before the server stops accepting, so load balancers stop
+   * routing here first. Default 5 in production, 0 elsewhere.
+   */
   shutdownGraceSeconds: number;
+  /** Serve Prometheus text at `GET /metrics`. */
+  metricsEnabled: boolean;
+  /** Interval of the `metrics.jsonl` snapshot (written only when `logDir` is set). */
+  metricsSnapshotSeconds: number;
+  /** Origin line and key name of signed checkpoints; unique per deployment. */
+  checkpointOrigin: string;
+  /** Sign a checkpoint once this many entries were appended since the last one; 0 = off. */
+  checkpointEveryEntries: number;
+  /** Sign a checkpoint of new entries at least this often; 0 = off. */
+  checkpointIntervalMinutes: number;
 }
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/** A signed-note key name: printable ASCII, no space and no "+" (C2SP signed-note). */
+const CHECKPOINT_ORIGIN = /^[\x21-\x2a\x2c-\x7e]{1,256}$/;
 
 /** Raised with every configuration problem at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -66,6 +91,15 @@ class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (/^(true|1|yes|on)$/i.test(raw)) return true;
+    if (/^(false|0|no|off)$/i.test(raw)) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
   }
 
   url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
@@ -112,7 +146,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     databaseUrl: reader.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir: resolve(cwd, reader.text('DATA_DIR', './data')),
     embeddedDatabasePort: reader.integer('EMBEDDED_DATABASE_PORT', 54329, 1024, 65535),
-    databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    // At least 2: migrations run on one connection while another holds the migration lock.
+    databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 2, 200),
     jwtSecret,
     jwtIssuer: reader.text('JWT_ISSUER', 'core-bucket-bridge'),
     keysDir: resolve(cwd, reader.text('KEYS_DIR', './keys')),
@@ -129,13 +164,34 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     logLevel: reader.text('LOG_LEVEL', 'info'),
     nodeId: reader.text('NODE_ID', hostname()),
     bridgeUrl: reader.url('BRIDGE_URL', 'http://localhost:8000', ['http:', 'https:']) as string,
+    bridgeToken: reader.optional('BRIDGE_TOKEN'),
+    automationEnabled: reader.boolean('AUTOMATION_ENABLED', environment !== 'test'),
+    automationConfigPath: resolve(
+      cwd,
+      reader.text('AUTOMATION_CONFIG', './plugins/automation.json'),
+    ),
+    pluginDirs: reader
+      .optional('PLUGINS_DIR')
+      ?.split(delimiter)
+      .filter((dir) => dir !== '')
+      .map((dir) => resolve(cwd, dir)),
     nonceCacheSize: reader.integer('NONCE_CACHE_SIZE', 5000, 0, 10_000_000),
     heartbeatIntervalSeconds: reader.integer('HEARTBEAT_INTERVAL_SECONDS', 60, 1, 86400),
     staleAfterMissedHeartbeats: reader.integer('STALE_AFTER_MISSED_HEARTBEATS', 3, 1, 1000),
-    shutdownGraceSeconds: reader.integer('SHUTDOWN_GRACE_SECONDS', 0, 0, 300),
+    shutdownGraceSeconds: reader.integer('SHUTDOWN_GRACE_SECONDS', isProduction ? 5 : 0, 0, 300),
+    metricsEnabled: reader.boolean('METRICS_ENABLED', true),
+    metricsSnapshotSeconds: reader.integer('METRICS_SNAPSHOT_SECONDS', 60, 1, 86400),
+    checkpointOrigin: reader.text('CHECKPOINT_ORIGIN', 'core-bucket-bridge'),
+    checkpointEveryEntries: reader.integer('CHECKPOINT_EVERY_ENTRIES', 1000, 0, 1_000_000_000),
+    checkpointIntervalMinutes: reader.integer('CHECKPOINT_INTERVAL_MINUTES', 60, 0, 10_080),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     reader.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (!CHECKPOINT_ORIGIN.test(config.checkpointOrigin)) {
+    reader.problems.push(
+      'CHECKPOINT_ORIGIN must be 1-256 printable ASCII characters without spaces or "+" (e.g. bridge.example.com/prod)',
+    );
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;

@@ -1,0 +1,17 @@
+import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { Public } from '../security/decorators.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
+
+/** Prometheus text exposition (SPEC §6); `METRICS_ENABLED=false` makes it a 404 like any unknown route. */
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: PrometheusMetrics) {}
+
+  @Get()
+  @Public()
+  async scrape(@Res() response: Response): Promise<void> {
+    if (!this.metrics.enabled) throw new NotFoundException('Cannot GET /metrics');
+    response.type(this.metrics.contentType).send(await this.metrics.text());
+  }
+}
