@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { chainHash, GENESIS_HASH, type ChainEventContent } from './chain-hash.js';
 import type { StoredChainEntry } from './chain-entry.js';
@@ -8,6 +9,10 @@ import type { StoredChainEntry } from './chain-entry.js';
  * before the head is read, or two replicas would both extend the same head and fork the chain.
  */
 const CHAIN_APPEND_LOCK_KEY = 0x63686e; // "chn"
+/**
+ * Entries per keyset page when walking the chain. Larger pages buy little speed (the round trip
+ * is already small next to hashing) but hold more rows that outlive young-generation GC.
+ */
 const PAGE_SIZE = 2000;
 
 export interface ChainHead {
@@ -28,6 +33,18 @@ interface ChainRow {
 
 const SELECT_ENTRY = `SELECT sequence, entry_timestamp, type, module, payload::text AS payload, signature,
   previous_hash, hash FROM chain_entries`;
+
+/** A row of `SELECT_ENTRY` in array form, in its column order. */
+type ChainRowValues = [
+  sequence: string,
+  entry_timestamp: string,
+  type: StoredChainEntry['type'],
+  module: string,
+  payload: string,
+  signature: string,
+  previous_hash: string,
+  hash: string,
+];
 
 @Injectable()
 export class ChainRepository {
@@ -90,16 +107,52 @@ export class ChainRepository {
 
   /** Entries from `fromSequence` on, read page by page (keyset), so memory stays bounded. */
   async *streamFrom(fromSequence = 1): AsyncGenerator<StoredChainEntry> {
-    let next = fromSequence;
-    for (;;) {
-      const rows: ChainRow[] = await this.dataSource.query(
-        `${SELECT_ENTRY} WHERE sequence >= $1 ORDER BY sequence LIMIT ${PAGE_SIZE}`,
-        [next],
-      );
-      for (const row of rows) yield toEntry(row);
-      if (rows.length < PAGE_SIZE) return;
-      next = Number(rows[rows.length - 1].sequence) + 1;
+    for await (const page of this.pages(fromSequence)) yield* page;
+  }
+
+  /**
+   * Entries from `fromSequence` on in pages of consecutive rows (keyset pagination). The next page
+   * is requested before the current one is handed out, so PostgreSQL produces it while the caller
+   * hashes or writes; at most two pages are held. Rows come from the driver in array form, which
+   * spares building a keyed object per row: this walk is what `chain:verify` spends its time on.
+   */
+  async *pages(
+    fromSequence = 1,
+    { toSequence = Number.MAX_SAFE_INTEGER }: { toSequence?: number } = {},
+  ): AsyncGenerator<StoredChainEntry[]> {
+    let pending: Promise<ChainRowValues[]> | undefined = this.fetchPage(fromSequence, toSequence);
+    while (pending) {
+      const rows: ChainRowValues[] = await pending;
+      pending =
+        rows.length === PAGE_SIZE
+          ? this.fetchPage(Number(rows[rows.length - 1][0]) + 1, toSequence)
+          : undefined;
+      if (rows.length > 0) yield rows.map(entryFromValues);
     }
+  }
+
+  /**
+   * One page, on a pooled connection held only while the query runs: a slow export reader never
+   * pins a connection that ingestion needs.
+   */
+  private fetchPage(from: number, to: number): Promise<ChainRowValues[]> {
+    const page = (async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const client = (await runner.connect()) as PoolClient;
+        const result = await client.query<ChainRowValues>({
+          text: `${SELECT_ENTRY} WHERE sequence >= $1 AND sequence <= $2 ORDER BY sequence LIMIT ${PAGE_SIZE}`,
+          values: [from, to],
+          rowMode: 'array',
+        });
+        return result.rows;
+      } finally {
+        await runner.release();
+      }
+    })();
+    // Awaited later; marked handled now so a failure while the caller works is not "unhandled".
+    page.catch(() => undefined);
+    return page;
   }
 
   private async readHead(executor: { query(sql: string): Promise<unknown> }): Promise<ChainHead> {
@@ -110,6 +163,19 @@ export class ChainRepository {
       ? { length: Number(rows[0].sequence), hash: rows[0].hash }
       : { length: 0, hash: GENESIS_HASH };
   }
+}
+
+function entryFromValues(values: ChainRowValues): StoredChainEntry {
+  return {
+    sequence: Number(values[0]),
+    timestamp: values[1],
+    type: values[2],
+    module: values[3],
+    canonicalPayload: values[4],
+    signature: values[5],
+    previousHash: values[6],
+    hash: values[7],
+  };
 }
 
 function toEntry(row: ChainRow): StoredChainEntry {

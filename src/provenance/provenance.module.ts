@@ -1,11 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ChainRepository } from './chain.repository.js';
+import { CheckpointController } from './checkpoint.controller.js';
+import { CheckpointRepository } from './checkpoint.repository.js';
+import { CheckpointScheduler } from './checkpoint.scheduler.js';
+import { CheckpointService } from './checkpoint.service.js';
 import { ProvenanceController } from './provenance.controller.js';
 import { ProvenanceService } from './provenance.service.js';
 
 @Module({
-  controllers: [ProvenanceController],
-  providers: [ChainRepository, ProvenanceService],
-  exports: [ChainRepository, ProvenanceService],
+  controllers: [ProvenanceController, CheckpointController],
+  providers: [
+    ChainRepository,
+    ProvenanceService,
+    CheckpointRepository,
+    CheckpointService,
+    CheckpointScheduler,
+  ],
+  exports: [ChainRepository, ProvenanceService, CheckpointService],
 })
 export class ProvenanceModule {}

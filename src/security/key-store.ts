@@ -1,6 +1,5 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import {
   Inject,
   Injectable,
@@ -11,15 +10,14 @@ import {
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { keyPaths } from './key-files.js';
+import {
+  readVerificationKeys,
+  verificationKeyFor,
+  type VerificationKeys,
+} from './verification-keys.js';
 
-const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Editors and Secret mounts change files in bursts (symlink swaps); reload once it settles. */
 const RELOAD_DEBOUNCE_MS = 200;
-
-interface LoadedKeys {
-  shared: KeyObject | undefined;
-  perModule: Map<string, KeyObject>;
-}
 
 /**
  * The public keys that verify module signatures (SPEC §2): `modules/<module>.pem` when present
@@ -29,7 +27,7 @@ interface LoadedKeys {
 @Injectable()
 export class KeyStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(KeyStore.name);
-  private keys: LoadedKeys = { shared: undefined, perModule: new Map() };
+  private keys: VerificationKeys = { shared: undefined, perModule: new Map() };
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onHangup = () => this.reload('SIGHUP');
@@ -52,7 +50,7 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
 
   /** The key that must verify a payload of `module`, or undefined when none is configured. */
   keyFor(module: string): KeyObject | undefined {
-    return this.keys.perModule.get(module) ?? this.keys.shared;
+    return verificationKeyFor(this.keys, module);
   }
 
   /** True when at least one verification key is loaded (readiness). */
@@ -75,18 +73,8 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private readKeys(): LoadedKeys {
-    const paths = keyPaths(this.config.keysDir);
-    const shared = existsSync(paths.publicKey) ? readPublicKey(paths.publicKey) : undefined;
-    const perModule = new Map<string, KeyObject>();
-    if (existsSync(paths.moduleKeysDir)) {
-      for (const file of readdirSync(paths.moduleKeysDir)) {
-        const module = basename(file, '.pem');
-        if (!file.endsWith('.pem') || !MODULE_NAME.test(module)) continue;
-        perModule.set(module, readPublicKey(join(paths.moduleKeysDir, file)));
-      }
-    }
-    return { shared, perModule };
+  private readKeys(): VerificationKeys {
+    return readVerificationKeys(this.config.keysDir);
   }
 
   private watchKeyDirectories(): void {
@@ -118,13 +106,5 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     this.logger.log(
       `verification keys ${action}: ${shared}, ${this.keys.perModule.size} module key(s)`,
     );
-  }
-}
-
-function readPublicKey(path: string): KeyObject {
-  try {
-    return createPublicKey(readFileSync(path));
-  } catch (error) {
-    throw new Error(`${path} is not a readable public key: ${(error as Error).message}`);
   }
 }

@@ -1,0 +1,242 @@
+import type { KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readVerificationKeys, type VerificationKeys } from '../security/verification-keys.js';
+import type { StoredChainEntry } from '../provenance/chain-entry.js';
+import { ExportLineError, readExportFile } from '../provenance/chain-export-reader.js';
+import { ChainVerification, type ChainVerdict } from '../provenance/chain-verifier.js';
+import {
+  publicKeyPem,
+  readCheckpointPublicKey,
+  readCheckpointSigningKey,
+} from '../provenance/checkpoint-key.js';
+import { verifyCheckpoint, type Checkpoint } from '../provenance/checkpoint-note.js';
+import { SignatureAudit, type SignatureReport } from '../provenance/signature-audit.js';
+import { fail, parseCli, runCli } from './cli-support.js';
+import {
+  EXIT,
+  loadCliConfig,
+  openChainDatabase,
+  Progress,
+  type ChainDatabase,
+} from './chain-cli-support.js';
+
+const USAGE = `Usage: npm run chain:verify -- [--file chain.jsonl] [--keys DIR]
+                                [--checkpoint FILE ...] [--checkpoint-key PUBLIC.pem]
+       npm run chain:verify -- --print-checkpoint-key
+
+Walks the provenance chain in bounded memory and reports the first broken entry:
+  gap            a sequence is missing or out of place (rows deleted or reordered)
+  broken_link    previous_hash is not the hash of the entry before (rows swapped or relinked)
+  hash_mismatch  the entry's content (payload, signature, module, type, timestamp) changed
+
+  (no --file)               read the chain from the database (DATABASE_URL, else the
+                            embedded database under DATA_DIR, which must not be in use)
+  --file FILE               verify an export offline (npm run chain:export, GET /provenance/export)
+  --keys DIR                also re-check every entry's request signature with
+                            DIR/modules/<module>.pem, else DIR/public.pem
+  --checkpoint FILE         also prove the chain still has, at the checkpoint's length, exactly
+                            the head hash it signed (repeatable). FILE holds the signed note, or
+                            the JSON answer of GET /provenance/checkpoint.
+  --checkpoint-key PEM      the checkpoint public key (default: public half of KEYS_DIR/checkpoint.pem)
+  --print-checkpoint-key    print the public half of KEYS_DIR/checkpoint.pem and exit
+
+Exit status: 0 valid, 1 broken (or contradicting a checkpoint or a signature),
+2 usage error, 3 database unavailable.`;
+
+type ChainSource = { kind: 'export'; file: string } | { kind: 'database'; database: ChainDatabase };
+
+type Feed = (entries: StoredChainEntry[]) => Promise<void>;
+
+interface HeldCheckpoint {
+  file: string;
+  checkpoint: Checkpoint;
+}
+
+runCli(async () => {
+  const flags = parseCli(
+    {
+      file: { type: 'string' },
+      keys: { type: 'string' },
+      checkpoint: { type: 'string', multiple: true },
+      'checkpoint-key': { type: 'string' },
+      'print-checkpoint-key': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (flags.help) return void console.log(USAGE);
+  if (flags['print-checkpoint-key']) {
+    const { publicKey } = checkpointKeyPair();
+    return void process.stdout.write(publicKeyPem(publicKey));
+  }
+  if (flags.file !== undefined && !existsSync(flags.file)) {
+    fail(`No such file: ${flags.file}`, EXIT.usage);
+  }
+  const checkpointFiles = flags.checkpoint ?? [];
+  const held: HeldCheckpoint[] = [];
+  if (checkpointFiles.length > 0) {
+    const checkpointKey = readCheckpointKey(flags['checkpoint-key']);
+    for (const file of checkpointFiles) held.push(readHeldCheckpoint(file, checkpointKey));
+  }
+  const signatureKeys = flags.keys === undefined ? undefined : readSignatureKeys(flags.keys);
+
+  const verification = new ChainVerification(
+    undefined,
+    held.map(({ checkpoint }) => checkpoint.length),
+  );
+  const audit = signatureKeys && new SignatureAudit(signatureKeys);
+  // Opened before the progress clock starts, so the rate measures the walk alone.
+  const source: ChainSource =
+    flags.file !== undefined
+      ? { kind: 'export', file: flags.file }
+      : { kind: 'database', database: await openChainDatabase(loadCliConfig()) };
+  const progress = new Progress('verified');
+  const feed = async (entries: StoredChainEntry[]) => {
+    for (const entry of entries) {
+      verification.add(entry);
+      if (audit) await audit.add(entry);
+    }
+    progress.add(entries.length);
+  };
+  if (source.kind === 'export') await walkExport(source.file, feed);
+  else await walkDatabase(source.database, feed);
+  progress.finish();
+
+  const verdict = verification.verdict();
+  const lines = [describeVerdict(verdict)];
+  let intact = verdict.valid;
+  for (const { file, checkpoint } of held) {
+    const consistency = checkConsistency(checkpoint, verdict.length, verification);
+    intact &&= consistency.consistent;
+    lines.push(
+      `checkpoint ${file} (${checkpoint.origin}, length ${checkpoint.length}, signed ${checkpoint.timestamp}): ${consistency.text}`,
+    );
+  }
+  if (audit) {
+    const report = await audit.report();
+    intact &&= report.failed === 0;
+    lines.push(describeSignatures(report));
+  }
+  console.log(lines.join('\n'));
+  process.exitCode = intact ? EXIT.valid : EXIT.broken;
+});
+
+async function walkExport(file: string, feed: Feed): Promise<void> {
+  try {
+    for await (const entry of readExportFile(file)) await feed([entry]);
+  } catch (error) {
+    if (!(error instanceof ExportLineError)) {
+      fail(`Cannot read ${file}: ${(error as Error).message}`, EXIT.usage);
+    }
+    fail(`${file} ${error.message}: the export is not a valid chain`, EXIT.broken);
+  }
+}
+
+async function walkDatabase(database: ChainDatabase, feed: Feed): Promise<void> {
+  const { ChainRepository } = await import('../provenance/chain.repository.js');
+  try {
+    for await (const page of new ChainRepository(database.dataSource).pages()) await feed(page);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);
+  }
+  await database.close();
+}
+
+function checkpointKeyPair() {
+  const { keysDir } = loadCliConfig();
+  try {
+    return readCheckpointSigningKey(keysDir);
+  } catch (error) {
+    fail((error as Error).message, EXIT.usage);
+  }
+}
+
+function readCheckpointKey(path: string | undefined): KeyObject {
+  if (path === undefined) return checkpointKeyPair().publicKey;
+  try {
+    return readCheckpointPublicKey(path);
+  } catch (error) {
+    fail((error as Error).message, EXIT.usage);
+  }
+}
+
+/** A held checkpoint whose signature verifies; a forged or altered one ends the run as broken. */
+function readHeldCheckpoint(file: string, key: KeyObject): HeldCheckpoint {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(`Cannot read checkpoint ${file}: ${(error as Error).message}`, EXIT.usage);
+  }
+  const note = text.trimStart().startsWith('{') ? noteOfApiAnswer(file, text) : text;
+  try {
+    return { file, checkpoint: verifyCheckpoint(note, key) };
+  } catch (error) {
+    fail(`checkpoint ${file} does not verify: ${(error as Error).message}`, EXIT.broken);
+  }
+}
+
+/** The `note` of a saved GET /provenance/checkpoint answer. Its `public_key` is never trusted. */
+function noteOfApiAnswer(file: string, text: string): string {
+  try {
+    const { note } = JSON.parse(text) as { note?: unknown };
+    if (typeof note === 'string') return note;
+  } catch {
+    // reported below
+  }
+  fail(`${file} is JSON without a "note" string`, EXIT.usage);
+}
+
+function readSignatureKeys(dir: string): VerificationKeys {
+  let keys: VerificationKeys;
+  try {
+    keys = readVerificationKeys(dir);
+  } catch (error) {
+    fail((error as Error).message, EXIT.usage);
+  }
+  if (!keys.shared && keys.perModule.size === 0) {
+    fail(`--keys ${dir} holds neither public.pem nor modules/<module>.pem`, EXIT.usage);
+  }
+  return keys;
+}
+
+function describeVerdict(verdict: ChainVerdict): string {
+  if (verdict.valid) return `chain valid: ${verdict.length} entries, head ${verdict.head_hash}`;
+  return (
+    `chain BROKEN at sequence ${verdict.first_invalid_sequence}: ${verdict.reason}\n` +
+    `  ${verdict.detail}; ${verdict.length} entries read`
+  );
+}
+
+function checkConsistency(
+  checkpoint: Checkpoint,
+  chainLength: number,
+  verification: ChainVerification,
+): { consistent: boolean; text: string } {
+  const found = verification.hashAt(checkpoint.length);
+  if (found === checkpoint.headHash) {
+    return { consistent: true, text: `consistent, the chain has the signed head at this length` };
+  }
+  if (found === undefined) {
+    return {
+      consistent: false,
+      text: `INCONSISTENT: the chain has no entry ${checkpoint.length} (${chainLength} entries); entries the checkpoint covers were removed`,
+    };
+  }
+  return {
+    consistent: false,
+    text:
+      `INCONSISTENT: entry ${checkpoint.length} has hash ${found}, the checkpoint signed ` +
+      `${checkpoint.headHash}; history up to sequence ${checkpoint.length} was rewritten`,
+  };
+}
+
+function describeSignatures(report: SignatureReport): string {
+  if (report.failed === 0) return `signatures: ${report.checked} checked, all valid`;
+  const first = report.firstFailure!;
+  return (
+    `signatures: ${report.failed} of ${report.checked} INVALID; first at sequence ` +
+    `${first.sequence} (${first.module}): ${first.reason}`
+  );
+}

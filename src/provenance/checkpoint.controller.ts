@@ -1,0 +1,50 @@
+import { ConflictException, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { Roles } from '../security/decorators.js';
+import { ALL_ROLES, Role } from '../security/role.js';
+import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
+import {
+  CheckpointRefusedError,
+  CheckpointService,
+  type CheckpointKeyView,
+  type CheckpointView,
+} from './checkpoint.service.js';
+
+/** Signed checkpoints (SPEC §5): readable by every role, so anyone holding a token can keep one. */
+@Controller('provenance')
+@Roles([...ALL_ROLES])
+export class CheckpointController {
+  constructor(private readonly checkpoints: CheckpointService) {}
+
+  @Get('checkpoint')
+  async latest(): Promise<CheckpointView> {
+    const checkpoint = await this.checkpoints.latest();
+    if (!checkpoint) throw new NotFoundException('No checkpoint has been signed yet');
+    return checkpoint;
+  }
+
+  @Get('checkpoint-key')
+  key(): CheckpointKeyView {
+    return this.checkpoints.publicKey();
+  }
+
+  @Get('checkpoint/:length')
+  async atLength(
+    @Param('length', new PositiveIntegerPipe(0)) length: number,
+  ): Promise<CheckpointView> {
+    const checkpoint = await this.checkpoints.atLength(length);
+    if (!checkpoint) throw new NotFoundException(`No checkpoint at length ${length}`);
+    return checkpoint;
+  }
+
+  /** Signs the current head now (admin). */
+  @Post('checkpoint')
+  @Roles([Role.Admin])
+  async create(): Promise<CheckpointView> {
+    try {
+      return await this.checkpoints.checkpointNow();
+    } catch (error) {
+      if (error instanceof CheckpointRefusedError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+}

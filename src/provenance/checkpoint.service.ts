@@ -1,0 +1,180 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { GENESIS_HASH } from './chain-hash.js';
+import { ChainVerification } from './chain-verifier.js';
+import { ChainRepository, type ChainHead } from './chain.repository.js';
+import {
+  publicKeyPem,
+  readCheckpointSigningKey,
+  type CheckpointKeyPair,
+} from './checkpoint-key.js';
+import { noteKeyId, noteVerifierKey, signCheckpoint } from './checkpoint-note.js';
+import { CheckpointRepository, type StoredCheckpoint } from './checkpoint.repository.js';
+
+/** The checkpoint key as published: SPKI PEM and the signed-note verifier key string. */
+export interface CheckpointKeyView {
+  key_name: string;
+  key_id: string;
+  public_key: string;
+  verifier_key: string;
+}
+
+/** A checkpoint as the API serves it: its fields, the signed note, and the key that verifies it. */
+export interface CheckpointView {
+  origin: string;
+  length: number;
+  head_hash: string;
+  timestamp: string;
+  note: string;
+  public_key: string;
+  verifier_key: string;
+}
+
+/** The head cannot be signed: it does not extend the last checkpoint (history was rewritten). */
+export class CheckpointRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointRefusedError';
+  }
+}
+
+/**
+ * Signs the chain head with the service's Ed25519 checkpoint key (SPEC §5) and keeps the history.
+ * A head is signed only after checking that it extends the last checkpoint, so the service never
+ * vouches for a history that contradicts what it signed before.
+ */
+@Injectable()
+export class CheckpointService {
+  private readonly logger = new Logger(CheckpointService.name);
+  private readonly keys: CheckpointKeyPair;
+  private readonly published: CheckpointKeyView;
+
+  constructor(
+    private readonly chain: ChainRepository,
+    private readonly checkpoints: CheckpointRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.keys = readCheckpointSigningKey(config.keysDir);
+    const keyName = config.checkpointOrigin;
+    this.published = {
+      key_name: keyName,
+      key_id: noteKeyId(keyName, this.keys.publicKey).toString('hex'),
+      public_key: publicKeyPem(this.keys.publicKey),
+      verifier_key: noteVerifierKey(keyName, this.keys.publicKey),
+    };
+  }
+
+  publicKey(): CheckpointKeyView {
+    return this.published;
+  }
+
+  async latest(): Promise<CheckpointView | undefined> {
+    const checkpoint = await this.checkpoints.latest();
+    return checkpoint && this.toView(checkpoint);
+  }
+
+  async atLength(length: number): Promise<CheckpointView | undefined> {
+    const checkpoint = await this.checkpoints.atLength(length);
+    return checkpoint && this.toView(checkpoint);
+  }
+
+  /** Signs the current head now, waiting for a checkpoint another replica is signing. */
+  async checkpointNow(): Promise<CheckpointView> {
+    const checkpoint = await this.checkpoints.withLock(true, () => this.signHead());
+    return this.toView(checkpoint!);
+  }
+
+  /**
+   * Signs the head when CHECKPOINT_EVERY_ENTRIES entries or CHECKPOINT_INTERVAL_MINUTES passed
+   * since the last checkpoint. Skips when another replica is signing right now.
+   */
+  async checkpointIfDue(now = new Date()): Promise<CheckpointView | undefined> {
+    const signed = await this.checkpoints.withLock(false, async () => {
+      const [latest, head] = await Promise.all([this.checkpoints.latest(), this.chain.head()]);
+      return this.isDue(latest, head, now) ? this.signHead() : undefined;
+    });
+    return signed && this.toView(signed);
+  }
+
+  private isDue(latest: StoredCheckpoint | undefined, head: ChainHead, now: Date): boolean {
+    const signedLength = latest?.length ?? 0;
+    if (head.length === signedLength) return false;
+    // A shorter chain cannot be signed; attempting it reports the truncation in the log.
+    if (head.length < signedLength) return true;
+    const { checkpointEveryEntries: every, checkpointIntervalMinutes: minutes } = this.config;
+    if (every > 0 && head.length - signedLength >= every) return true;
+    return (
+      minutes > 0 && (!latest || now.getTime() - latest.signedAt.getTime() >= minutes * 60_000)
+    );
+  }
+
+  /** Call under the checkpoint lock. The head is one row, so its length and hash agree. */
+  private async signHead(): Promise<StoredCheckpoint> {
+    const [latest, head] = await Promise.all([this.checkpoints.latest(), this.chain.head()]);
+    if (latest?.length === head.length && latest.headHash === head.hash) return latest;
+    if (head.length === 0) throw new CheckpointRefusedError('the chain is empty: nothing to sign');
+    await this.assertExtends(latest, head);
+    const signedAt = new Date();
+    const checkpoint = {
+      origin: this.config.checkpointOrigin,
+      length: head.length,
+      headHash: head.hash,
+      timestamp: signedAt.toISOString(),
+    };
+    const note = signCheckpoint(checkpoint, this.keys.privateKey);
+    const stored = await this.checkpoints.insert({ ...checkpoint, signedAt, note });
+    this.logger.log(`signed checkpoint ${checkpoint.origin} at length ${head.length}`);
+    return stored;
+  }
+
+  /**
+   * Verifies only the entries after the last checkpoint: they must chain from its signed head. The
+   * first checkpoint verifies the whole chain, once.
+   */
+  private async assertExtends(
+    latest: StoredCheckpoint | undefined,
+    head: ChainHead,
+  ): Promise<void> {
+    const signedLength = latest?.length ?? 0;
+    const refuse = (why: string) => {
+      const message = `refusing to sign length ${head.length}: ${why}`;
+      this.logger.error(message);
+      return new CheckpointRefusedError(message);
+    };
+    if (head.length < signedLength) {
+      throw refuse(`the chain has fewer entries than the checkpoint at length ${signedLength}`);
+    }
+    const verification = new ChainVerification({
+      sequence: signedLength + 1,
+      previousHash: latest?.headHash ?? GENESIS_HASH,
+    });
+    for await (const page of this.chain.pages(signedLength + 1, { toSequence: head.length })) {
+      for (const entry of page) verification.add(entry);
+    }
+    const verdict = verification.verdict();
+    const notExtending = latest
+      ? `the chain does not extend the checkpoint at length ${signedLength}`
+      : 'the chain does not verify';
+    if (!verdict.valid) {
+      throw refuse(
+        `${notExtending} (${verdict.reason} at sequence ${verdict.first_invalid_sequence})`,
+      );
+    }
+    // Only when nothing was appended since: the entry the checkpoint signed was itself rewritten.
+    if (verdict.head_hash !== head.hash) throw refuse(`${notExtending} (its head was rewritten)`);
+  }
+
+  private toView(checkpoint: StoredCheckpoint): CheckpointView {
+    return {
+      origin: checkpoint.origin,
+      length: checkpoint.length,
+      head_hash: checkpoint.headHash,
+      timestamp: checkpoint.signedAt.toISOString(),
+      note: checkpoint.note,
+      public_key: this.published.public_key,
+      // The key name of a checkpoint is its origin, which an operator may have renamed since.
+      verifier_key: noteVerifierKey(checkpoint.origin, this.keys.publicKey),
+    };
+  }
+}
