@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
+import { AutomationModule } from './automation/automation.module.js';
 import { BucketModule } from './bucket/bucket.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { CommonModule } from './common/common.module.js';
@@ -21,7 +22,7 @@ export interface AppDependencies {
   secrets: SecuritySecrets;
 }
 
-/** Composes the feature modules. Automation and Health join here as they are built. */
+/** Composes the feature modules. */
 @Module({})
 export class AppModule {
   static forRoot({ config, dataSource, secrets }: AppDependencies): DynamicModule {
@@ -37,6 +38,7 @@ export class AppModule {
         ProvenanceModule,
         BucketModule,
         HealthModule,
+        AutomationModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

@@ -1,0 +1,30 @@
+import { loadavg } from 'node:os';
+import { AutomationPlugin } from '../src/automation/plugin.decorator.js';
+import type {
+  PluginContext,
+  PluginResult,
+  RunnablePlugin,
+} from '../src/automation/plugin.types.js';
+import { HEARTBEAT_STATUSES, type HeartbeatStatus } from '../src/security/signed-body.dto.js';
+
+/**
+ * Sends a signed heartbeat carrying the node id (`payload.node`) and a few process metrics.
+ * Params: `status` (`alive` by default, or `degraded` / `stopping`).
+ */
+@AutomationPlugin({ name: 'heartbeat', description: 'Sends a signed heartbeat with the node id' })
+export class HeartbeatPlugin implements RunnablePlugin {
+  async run({ bridge, params }: PluginContext): Promise<PluginResult> {
+    const status = params.status ?? 'alive';
+    if (!HEARTBEAT_STATUSES.includes(status as HeartbeatStatus)) {
+      throw new Error(`params.status must be one of ${HEARTBEAT_STATUSES.join(', ')}`);
+    }
+    const { entry } = await bridge.sendHeartbeat(status as HeartbeatStatus, {
+      metrics: {
+        uptime_seconds: Math.round(process.uptime()),
+        rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        load_1m: Number(loadavg()[0].toFixed(2)),
+      },
+    });
+    return { module: bridge.module, node: bridge.nodeId, sequence: entry.sequence };
+  }
+}
