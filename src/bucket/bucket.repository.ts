@@ -26,14 +26,30 @@ interface StatsDelta {
 export class BucketRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Stores accepted events inside the caller's transaction (after their chain entries). */
+  /**
+   * Stores accepted events and adds them to the per-module totals inside the caller's
+   * transaction (after their chain entries), in one statement. One upsert row per module and
+   * batch; the chain lock already serializes writers, so the totals see no row contention.
+   */
   async record(runner: QueryRunner, events: AcceptedEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const stats = statsDeltas(events);
     await runner.query(
-      `INSERT INTO bucket_events (sequence, type, module, node, status, data, signed_at, received_at)
-       SELECT s, t, m, n, st, d::json, sa, ra
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-         AS batch(s, t, m, n, st, d, sa, ra)`,
+      `WITH stored AS (
+         INSERT INTO bucket_events (sequence, type, module, node, status, data, signed_at, received_at)
+         SELECT s, t, m, n, st, d::json, sa, ra
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+           AS batch(s, t, m, n, st, d, sa, ra)
+       )
+       INSERT INTO module_stats AS s (module, updates, heartbeats, last_update_at, last_heartbeat_at, last_status, last_node)
+       SELECT * FROM unnest($9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[])
+       ON CONFLICT (module) DO UPDATE SET
+         updates = s.updates + EXCLUDED.updates,
+         heartbeats = s.heartbeats + EXCLUDED.heartbeats,
+         last_update_at = COALESCE(EXCLUDED.last_update_at, s.last_update_at),
+         last_heartbeat_at = COALESCE(EXCLUDED.last_heartbeat_at, s.last_heartbeat_at),
+         last_status = COALESCE(EXCLUDED.last_status, s.last_status),
+         last_node = COALESCE(EXCLUDED.last_node, s.last_node)`,
       [
         events.map((e) => e.entry.sequence),
         events.map((e) => e.entry.type),
@@ -43,9 +59,19 @@ export class BucketRepository {
         events.map((e) => (e.event.data === undefined ? null : JSON.stringify(e.event.data))),
         events.map((e) => e.event.signedAt),
         events.map((e) => e.entry.timestamp),
+        [...stats.keys()],
+        ...(
+          [
+            'updates',
+            'heartbeats',
+            'lastUpdateAt',
+            'lastHeartbeatAt',
+            'lastStatus',
+            'lastNode',
+          ] as const
+        ).map((field) => [...stats.values()].map((delta) => delta[field])),
       ],
     );
-    await this.addToModuleStats(runner, events);
   }
 
   async moduleStats(): Promise<ModuleStatsRow[]> {
@@ -63,51 +89,30 @@ export class BucketRepository {
       lastNode: row.last_node as string | null,
     }));
   }
+}
 
-  /** One upsert per batch; the chain lock already serializes writers, so no row contention. */
-  private async addToModuleStats(runner: QueryRunner, events: AcceptedEvent[]): Promise<void> {
-    const deltas = new Map<string, StatsDelta>();
-    for (const { entry, event } of events) {
-      const delta = deltas.get(entry.module) ?? {
-        updates: 0,
-        heartbeats: 0,
-        lastUpdateAt: null,
-        lastHeartbeatAt: null,
-        lastStatus: null,
-        lastNode: null,
-      };
-      if (entry.type === 'update') {
-        delta.updates += 1;
-        delta.lastUpdateAt = entry.timestamp;
-      } else {
-        delta.heartbeats += 1;
-        delta.lastHeartbeatAt = entry.timestamp;
-        delta.lastStatus = event.status ?? null;
-        delta.lastNode = event.node ?? delta.lastNode;
-      }
-      deltas.set(entry.module, delta);
+/** Per-module increments and latest values of a batch, in chain order. */
+function statsDeltas(events: AcceptedEvent[]): Map<string, StatsDelta> {
+  const deltas = new Map<string, StatsDelta>();
+  for (const { entry, event } of events) {
+    const delta = deltas.get(entry.module) ?? {
+      updates: 0,
+      heartbeats: 0,
+      lastUpdateAt: null,
+      lastHeartbeatAt: null,
+      lastStatus: null,
+      lastNode: null,
+    };
+    if (entry.type === 'update') {
+      delta.updates += 1;
+      delta.lastUpdateAt = entry.timestamp;
+    } else {
+      delta.heartbeats += 1;
+      delta.lastHeartbeatAt = entry.timestamp;
+      delta.lastStatus = event.status ?? null;
+      delta.lastNode = event.node ?? delta.lastNode;
     }
-    const modules = [...deltas.keys()];
-    const values = [...deltas.values()];
-    await runner.query(
-      `INSERT INTO module_stats AS s (module, updates, heartbeats, last_update_at, last_heartbeat_at, last_status, last_node)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[])
-       ON CONFLICT (module) DO UPDATE SET
-         updates = s.updates + EXCLUDED.updates,
-         heartbeats = s.heartbeats + EXCLUDED.heartbeats,
-         last_update_at = COALESCE(EXCLUDED.last_update_at, s.last_update_at),
-         last_heartbeat_at = COALESCE(EXCLUDED.last_heartbeat_at, s.last_heartbeat_at),
-         last_status = COALESCE(EXCLUDED.last_status, s.last_status),
-         last_node = COALESCE(EXCLUDED.last_node, s.last_node)`,
-      [
-        modules,
-        values.map((v) => v.updates),
-        values.map((v) => v.heartbeats),
-        values.map((v) => v.lastUpdateAt),
-        values.map((v) => v.lastHeartbeatAt),
-        values.map((v) => v.lastStatus),
-        values.map((v) => v.lastNode),
-      ],
-    );
+    deltas.set(entry.module, delta);
   }
+  return deltas;
 }

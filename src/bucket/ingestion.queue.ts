@@ -6,6 +6,11 @@ import type { IncomingEvent } from './ingestion.types.js';
 
 /** Upper bound of events per transaction; keeps one commit's latency and statement size modest. */
 const MAX_BATCH = 256;
+/**
+ * Transactions this instance runs at once. Appends serialize on the chain lock, so more would only
+ * queue; two let one batch begin and claim its nonces while the other holds the lock.
+ */
+const MAX_IN_FLIGHT = 2;
 
 interface Waiting {
   event: IncomingEvent;
@@ -14,15 +19,15 @@ interface Waiting {
 }
 
 /**
- * Group commit. Appends are serialized by the chain lock anyway, so this instance runs one
- * ingestion transaction at a time and every request that arrives meanwhile joins the next one:
- * one COMMIT (and one fsync) acknowledges many requests, with the contract unchanged.
+ * Group commit. Appends are serialized by the chain lock anyway, so every request that arrives
+ * while a transaction runs joins the next one: one COMMIT (and one fsync) acknowledges many
+ * requests, with the contract unchanged.
  */
 @Injectable()
 export class IngestionQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(IngestionQueue.name);
   private waiting: Waiting[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly transaction: IngestionTransaction) {}
 
@@ -30,34 +35,41 @@ export class IngestionQueue implements OnApplicationShutdown {
   submit(event: IncomingEvent): Promise<StoredChainEntry> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ event, resolve, reject });
-      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      this.startBatches();
     });
   }
 
   /** Everything already submitted is committed (or failed) before the database closes. */
   async onApplicationShutdown(): Promise<void> {
-    await this.draining;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
+  private startBatches(): void {
+    while (this.waiting.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
       const batch = this.waiting.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.transaction.commit(batch.map((waiting) => waiting.event));
-        outcomes.forEach((outcome, index) => {
-          const { resolve, reject, event } = batch[index];
-          if ('accepted' in outcome) resolve(outcome.accepted);
-          else
-            reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
-        });
-      } catch (error) {
-        this.logger.error(`ingestion transaction failed: ${(error as Error).message}`);
-        const unavailable = new Rejection(
-          'store_unavailable',
-          'The store is unavailable; retry the request later',
-        );
-        batch.forEach((waiting) => waiting.reject(unavailable));
-      }
+      const run = this.commit(batch).finally(() => {
+        this.inFlight.delete(run);
+        this.startBatches();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    try {
+      const outcomes = await this.transaction.commit(batch.map((waiting) => waiting.event));
+      outcomes.forEach((outcome, index) => {
+        const { resolve, reject, event } = batch[index];
+        if ('accepted' in outcome) resolve(outcome.accepted);
+        else reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
+      });
+    } catch (error) {
+      this.logger.error(`ingestion transaction failed: ${(error as Error).message}`);
+      const unavailable = new Rejection(
+        'store_unavailable',
+        'The store is unavailable; retry the request later',
+      );
+      batch.forEach((waiting) => waiting.reject(unavailable));
     }
   }
 }

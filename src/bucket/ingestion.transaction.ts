@@ -24,14 +24,14 @@ export class IngestionTransaction {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      await runner.startTransaction();
-      // Lock first: every writer then takes row locks on nonces in the same serial order, so
-      // batches that race on the same nonces queue up instead of deadlocking.
-      await this.chain.lockForAppend(runner);
+      // Explicit: the chain append relies on each statement seeing the latest commits.
+      await runner.startTransaction('READ COMMITTED');
+      // Nonces are claimed before the chain lock is taken, so a batch prepares while another
+      // holds the lock. Claims lock nonce rows in sorted order and nothing waits for a nonce row
+      // while holding the chain lock, so racing batches queue up and never deadlock.
       const claimed = await this.nonces.claim(runner, events);
-      // A nonce may appear twice in one batch; only its first event is new.
       const fresh = events.filter((event) => claimed.delete(event.nonce));
-      const entries = await this.chain.append(runner, fresh, new Date().toISOString());
+      const entries = await this.chain.append(runner, fresh);
       const accepted: AcceptedEvent[] = fresh.map((event, index) => ({
         event,
         entry: entries[index],

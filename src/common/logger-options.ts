@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -7,6 +8,10 @@ import type { AppConfig } from '../config/app-config.js';
  */
 export function loggerOptions(config: AppConfig): Params {
   return {
+    exclude: [
+      { path: 'core/update', method: RequestMethod.POST },
+      { path: 'core/heartbeat', method: RequestMethod.POST },
+    ],
     pinoHttp: {
       level: config.logLevel,
       base: { node: config.nodeId },

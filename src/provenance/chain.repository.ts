@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { chainHash, GENESIS_HASH, type ChainEventContent } from './chain-hash.js';
 import type { StoredChainEntry } from './chain-entry.js';
@@ -31,6 +31,19 @@ interface ChainRow {
   hash: string;
 }
 
+const SELECT_HEAD = 'SELECT sequence, hash FROM chain_entries ORDER BY sequence DESC LIMIT 1';
+
+interface HeadRow {
+  sequence: string;
+  hash: string;
+}
+
+function toHead(rows: HeadRow[]): ChainHead {
+  return rows.length > 0
+    ? { length: Number(rows[0].sequence), hash: rows[0].hash }
+    : { length: 0, hash: GENESIS_HASH };
+}
+
 const SELECT_ENTRY = `SELECT sequence, entry_timestamp, type, module, payload::text AS payload, signature,
   previous_hash, hash FROM chain_entries`;
 
@@ -50,23 +63,21 @@ type ChainRowValues = [
 export class ChainRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Takes the chain lock for the rest of the caller's transaction; call before `append`. */
-  async lockForAppend(runner: QueryRunner): Promise<void> {
-    await runner.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_APPEND_LOCK_KEY]);
+  /** The committed head, read outside any append. */
+  async head(): Promise<ChainHead> {
+    return toHead(await this.dataSource.query(SELECT_HEAD));
   }
 
   /**
-   * Appends `events` in order inside the caller's transaction, all stamped with `timestamp`.
-   * Runs under `lockForAppend` and links to the real last committed entry, so the chain stays
-   * contiguous whichever replica appends.
+   * Appends `events` in order inside the caller's transaction (READ COMMITTED): takes the chain
+   * lock, reads the real last committed entry and links to it, so the chain stays contiguous
+   * whichever replica appends. The entries are stamped once the lock is held, so timestamps rise
+   * along the chain (as far as the replicas' clocks agree).
    */
-  async append(
-    runner: QueryRunner,
-    events: ChainEventContent[],
-    timestamp: string,
-  ): Promise<StoredChainEntry[]> {
+  async append(runner: QueryRunner, events: ChainEventContent[]): Promise<StoredChainEntry[]> {
     if (events.length === 0) return [];
-    const head = await this.readHead(runner);
+    const head = await this.lockAndReadHead(runner);
+    const timestamp = new Date().toISOString();
 
     let previousHash = head.hash;
     const entries = events.map((event, index): StoredChainEntry => {
@@ -92,10 +103,6 @@ export class ChainRepository {
       ],
     );
     return entries;
-  }
-
-  async head(): Promise<ChainHead> {
-    return this.readHead(this.dataSource);
   }
 
   async findBySequence(sequence: number): Promise<StoredChainEntry | undefined> {
@@ -155,13 +162,17 @@ export class ChainRepository {
     return page;
   }
 
-  private async readHead(executor: { query(sql: string): Promise<unknown> }): Promise<ChainHead> {
-    const rows = (await executor.query(
-      'SELECT sequence, hash FROM chain_entries ORDER BY sequence DESC LIMIT 1',
-    )) as Array<{ sequence: string; hash: string }>;
-    return rows.length > 0
-      ? { length: Number(rows[0].sequence), hash: rows[0].hash }
-      : { length: 0, hash: GENESIS_HASH };
+  /**
+   * The lock and the head read travel in one round trip (simple protocol, two statements); the
+   * lock is held until the transaction ends. Under READ COMMITTED each statement takes its own
+   * snapshot, so the SELECT runs after the lock is granted and sees every append committed before.
+   */
+  private async lockAndReadHead(runner: QueryRunner): Promise<ChainHead> {
+    const client = (await runner.connect()) as PoolClient;
+    const [, head] = (await client.query(
+      `SELECT pg_advisory_xact_lock(${CHAIN_APPEND_LOCK_KEY}); ${SELECT_HEAD}`,
+    )) as unknown as [unknown, QueryResult<HeadRow>];
+    return toHead(head.rows);
   }
 }
 

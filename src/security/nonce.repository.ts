@@ -27,11 +27,14 @@ export class NonceRepository {
     this.lifetimeMs = config.maxClockSkewSeconds * 1000 + NONCE_RETENTION_MARGIN_MS;
   }
 
-  /** Inserts the nonces inside the caller's transaction; returns those that were not taken yet. */
+  /**
+   * Inserts the nonces inside the caller's transaction, in sorted order so concurrent claims lock
+   * rows in one order; returns those that were not taken yet.
+   */
   async claim(runner: QueryRunner, claims: NonceClaim[]): Promise<Set<string>> {
     const rows: Array<{ nonce: string }> = await runner.query(
       `INSERT INTO nonces (nonce, module, expires_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) ORDER BY 1
        ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
       [
         claims.map((c) => c.nonce),

@@ -1,0 +1,339 @@
+/**
+ * `npm run bench [-- --smoke] [-- --duration S --connections N]`
+ *
+ * 1. Starts the service in production mode on a fresh database (DATABASE_URL's server, default the
+ *    local PostgreSQL) and drives POST /core/update with autocannon after a warm-up, using bodies
+ *    signed beforehand across several modules. Reports accepted/s, p50/p95/p99, every non-201
+ *    answer and the service's peak RSS.
+ * 2. Does the same against the minimal baseline server (bench/baseline-server.ts) and prints the
+ *    ratio service / baseline.
+ * 3. Builds a chain directly in a database and times `chain:verify` over it (entries/s, peak RSS).
+ *
+ * `--smoke` runs a tiny version of all three to prove the harness works; it asserts no speed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import jsonwebtoken from 'jsonwebtoken';
+import pg from 'pg';
+import { generateKeyFiles } from '../src/security/key-files.js';
+import { createChainFixture } from './chain-fixture.js';
+import { presignUpdates } from './presign.js';
+import { PeakRss } from './peak-rss.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    'chain-entries': { type: 'string' },
+    'skip-baseline': { type: 'boolean', default: false },
+  },
+});
+const smoke = flags.smoke ?? false;
+const settings = {
+  durationSeconds: Number(flags.duration ?? (smoke ? 2 : 20)),
+  warmupSeconds: Number(flags.warmup ?? (smoke ? 1 : 5)),
+  connections: Number(flags.connections ?? (smoke ? 4 : 64)),
+  chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
+  /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
+  warmupRequests: smoke ? 300 : 30_000,
+  modules: ['module-a', 'module-b', 'module-c', 'module-d'],
+};
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+
+interface LoadFigures {
+  accepted: number;
+  acceptedPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  otherAnswers: Record<string, number>;
+  errors: number;
+  peakRssMb: number;
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+async function withDatabase<T>(label: string, use: (url: string) => Promise<T>): Promise<T> {
+  const name = `bench_${label}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await use(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+function start(command: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, command, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM')
+      log(`${command.join(' ')} exited with ${code ?? signal}`);
+  });
+  return child;
+}
+
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`no answer from ${url}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * One autocannon run that sends each signed body exactly once (`amount`), so no answer is a
+ * replay; the rate is accepted answers over the run's own duration.
+ */
+async function drive(
+  baseUrl: string,
+  token: string,
+  bodies: string[],
+): Promise<Omit<LoadFigures, 'peakRssMb'> & { seconds: number }> {
+  const latencies: number[] = [];
+  const answers: Record<string, number> = {};
+  let next = 0;
+  // autocannon ends `amount` runs on its one-second tick; time the answers themselves.
+  const startedAt = process.hrtime.bigint();
+  let lastAnswerAt = startedAt;
+  const result = await autocannon({
+    url: baseUrl,
+    connections: settings.connections,
+    amount: bodies.length,
+    requests: [
+      {
+        method: 'POST',
+        path: '/core/update',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
+      },
+    ],
+    setupClient: (client) => {
+      client.on('response', (statusCode: number, _bytes: number, responseTime: number) => {
+        answers[statusCode] = (answers[statusCode] ?? 0) + 1;
+        latencies.push(responseTime);
+        lastAnswerAt = process.hrtime.bigint();
+      });
+    },
+  });
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const accepted = answers[201] ?? 0;
+  const { 201: _accepted, ...otherAnswers } = answers;
+  const seconds = Number(lastAnswerAt - startedAt) / 1e9;
+  return {
+    seconds: round(seconds),
+    accepted,
+    acceptedPerSecond: Math.round(accepted / seconds),
+    latencyMs: {
+      p50: round(at(0.5)),
+      p95: round(at(0.95)),
+      p99: round(at(0.99)),
+      max: round(latencies.at(-1) ?? 0),
+    },
+    otherAnswers,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+/** Signs right before each phase, so every timestamp is fresh when it is sent. */
+async function measure(
+  label: string,
+  launch: () => Promise<ChildProcess>,
+  baseUrl: string,
+  token: string,
+  sign: Signer,
+): Promise<LoadFigures> {
+  const server = await launch();
+  const peak = new PeakRss(server.pid!);
+  try {
+    const warmup = await drive(baseUrl, token, await sign(settings.warmupRequests));
+    log(`${label}: warm-up ${warmup.accepted} requests in ${warmup.seconds}s`);
+    // Enough bodies for the measured phase to last at least its duration at the warm-up rate.
+    const count = Math.ceil((warmup.accepted / warmup.seconds) * settings.durationSeconds * 1.25);
+    const bodies = await sign(count);
+    log(`${label}: measuring ${count} requests at ${settings.connections} connections`);
+    const figures = await drive(baseUrl, token, bodies);
+    return { ...figures, peakRssMb: peak.stop() };
+  } finally {
+    peak.stop();
+    await stop(server);
+  }
+}
+
+type Signer = (count: number) => Promise<string[]>;
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
+  const keysDir = join(workDir, 'keys');
+  generateKeyFiles(keysDir, false);
+  const privateKeyPem = readFileSync(join(keysDir, 'private.pem'), 'utf8');
+  const token = jsonwebtoken.sign({ roles: ['module'] }, JWT_SECRET, {
+    algorithm: 'HS256',
+    issuer: 'core-bucket-bridge',
+    expiresIn: 3600,
+  });
+  const sign: Signer = async (count) => {
+    const startedAt = Date.now();
+    const bodies = await presignUpdates({ privateKeyPem, modules: settings.modules, count });
+    log(
+      `signed ${count} unique requests across ${settings.modules.length} modules in ${((Date.now() - startedAt) / 1000).toFixed(1)}s (the client's cost, before timing)`,
+    );
+    return bodies;
+  };
+
+  const port = 18_000 + Math.floor(Math.random() * 1000);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    settings: { ...settings, smoke },
+  };
+
+  report.service = await withDatabase('service', (databaseUrl) =>
+    measure(
+      'service',
+      async () => {
+        const child = start(['dist/src/main.js'], {
+          NODE_ENV: 'production',
+          PORT: String(port),
+          DATABASE_URL: databaseUrl,
+          JWT_SECRET,
+          KEYS_DIR: keysDir,
+          LOG_LEVEL: 'warn',
+          SHUTDOWN_GRACE_SECONDS: '0',
+          AUTOMATION_ENABLED: 'false',
+          NODE_ID: 'bench',
+        });
+        await waitForHttp(`${baseUrl}/health/live`, child);
+        return child;
+      },
+      baseUrl,
+      token,
+      sign,
+    ),
+  );
+
+  if (!flags['skip-baseline']) {
+    report.baseline = await withDatabase('baseline', (databaseUrl) =>
+      measure(
+        'baseline',
+        async () => {
+          await migrate(databaseUrl);
+          const child = start(['dist/bench/baseline-server.js'], {
+            PORT: String(port),
+            DATABASE_URL: databaseUrl,
+            JWT_SECRET,
+            PUBLIC_KEY_FILE: join(keysDir, 'public.pem'),
+          });
+          await waitForHttp(baseUrl, child);
+          return child;
+        },
+        baseUrl,
+        token,
+        sign,
+      ),
+    );
+    const ratio =
+      (report.service as LoadFigures).acceptedPerSecond /
+      Math.max(1, (report.baseline as LoadFigures).acceptedPerSecond);
+    report.ratio_service_to_baseline = round(ratio);
+  }
+
+  report.chain_verify = await withDatabase('chain', async (databaseUrl) => {
+    log(
+      `building a ${settings.chainEntries.toLocaleString()}-entry chain directly in the database`,
+    );
+    await migrate(databaseUrl);
+    await createChainFixture(databaseUrl, settings.chainEntries, log);
+    return timeChainVerify(databaseUrl, keysDir);
+  });
+
+  rmSync(workDir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const service = report.service as LoadFigures;
+  const problems = [
+    ...(Object.keys(service.otherAnswers).length > 0
+      ? [`service answered non-201: ${JSON.stringify(service.otherAnswers)}`]
+      : []),
+    ...(service.errors > 0 ? [`${service.errors} connection errors or timeouts`] : []),
+    ...(service.accepted === 0 ? ['no request was accepted'] : []),
+    ...((report.chain_verify as { valid: boolean }).valid
+      ? []
+      : ['chain:verify did not report a valid chain']),
+  ];
+  if (problems.length > 0) {
+    log(`benchmark problems:\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+async function migrate(databaseUrl: string): Promise<void> {
+  const { createDataSource } = await import('../src/database/data-source.js');
+  const { runMigrationsExclusively } = await import('../src/database/migrate.js');
+  const dataSource = await createDataSource(databaseUrl, 2).initialize();
+  await runMigrationsExclusively(dataSource);
+  await dataSource.destroy();
+}
+
+async function timeChainVerify(databaseUrl: string, keysDir: string) {
+  const startedAt = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['dist/src/cli/chain-verify.cli.js'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      KEYS_DIR: keysDir,
+      NODE_ENV: 'production',
+      JWT_SECRET,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const peak = new PeakRss(child.pid!);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  return {
+    entries: settings.chainEntries,
+    seconds: round(seconds),
+    entriesPerSecond: Math.round(settings.chainEntries / seconds),
+    peakRssMb: peak.stop(),
+    valid: code === 0,
+    output: output.trim().split('\n').slice(-2),
+  };
+}
+
+main().catch((error: unknown) => {
+  log(`benchmark failed: ${(error as Error).message}`);
+  process.exit(1);
+});
