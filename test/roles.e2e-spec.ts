@@ -51,6 +51,62 @@ const ROLE_MATRIX: EndpointRule[] = [
     path: '/provenance/entries/1',
     expected: { module: 403, automation: 403, admin: 200, none: 401 },
   },
+  {
+    method: 'get',
+    path: '/provenance/checkpoint',
+    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/checkpoint/1',
+    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/checkpoint-key',
+    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'post',
+    path: '/provenance/checkpoint',
+    expected: { module: 403, automation: 403, admin: 201, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/core/health',
+    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/health/live',
+    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+  },
+  {
+    method: 'get',
+    path: '/automation/jobs',
+    expected: { module: 403, automation: 200, admin: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/automation/runs',
+    expected: { module: 403, automation: 200, admin: 200, none: 401 },
+  },
+  // An unknown job: the role passes the guard and then meets 404.
+  {
+    method: 'post',
+    path: '/automation/jobs/no-such-job/run',
+    expected: { module: 403, automation: 404, admin: 404, none: 401 },
+  },
 ];
 
 const CALLERS: Caller[] = ['module', 'automation', 'admin', 'none'];
@@ -64,6 +120,17 @@ describe('role matrix (SPEC §3)', () => {
     db = await createTestDatabase('roles');
     keys = createTestKeys();
     bridge = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir });
+    // Entry 1 and a checkpoint of it, so the read rows have something to read.
+    const server = request(bridge.app.getHttpServer());
+    const admin = `Bearer ${tokenFor(['admin'])}`;
+    const body = JSON.stringify(signed(keys.privateKeyPem, updatePayload()));
+    await server
+      .post('/core/update')
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/json')
+      .send(body)
+      .expect(201);
+    await server.post('/provenance/checkpoint').set('Authorization', admin).expect(201);
   });
 
   afterAll(async () => {
