@@ -79,14 +79,12 @@ async function connectWithRetries(
 }
 
 /** Builds the Nest application on an open, migrated database. It is not listening yet. */
-export async function createBridgeApp(
-  dependencies: AppDependencies,
-  bufferLogs = true,
-): Promise<INestApplication> {
+export async function createBridgeApp(dependencies: AppDependencies): Promise<INestApplication> {
   // The body is read by SignedBodyInterceptor after the guards (SPEC §4 order), never up front.
+  // Start-up lines are buffered until pino takes over, so they honour LOG_LEVEL too.
   const app = await NestFactory.create(AppModule.forRoot(dependencies), {
     bodyParser: false,
-    bufferLogs,
+    bufferLogs: true,
   });
   app.useLogger(app.get(PinoLogger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');

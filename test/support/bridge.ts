@@ -31,10 +31,11 @@ export async function startTestBridge(options: {
     ...options.env,
   });
   const database: OpenDatabase = await openDatabase(config, quietLog);
-  const app = await createBridgeApp(
-    { config, dataSource: database.dataSource, secrets: prepareSecrets(config).secrets },
-    false,
-  );
+  const app = await createBridgeApp({
+    config,
+    dataSource: database.dataSource,
+    secrets: prepareSecrets(config).secrets,
+  });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
