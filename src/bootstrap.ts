@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { AppModule, type AppDependencies } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { createDataSource } from './database/data-source.js';
-import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { startEmbeddedPostgres } from './database/embedded/embedded-postgres.js';
 import { runMigrationsExclusively } from './database/migrate.js';
 import { prepareSecrets } from './security/security-secrets.js';
 

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres.js';
+import {
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '../src/database/embedded/embedded-postgres.js';
 
 /** Ports of their own: never the app default (54329) nor a system PostgreSQL (5432). */
 const PERSIST_PORT = 54391;
