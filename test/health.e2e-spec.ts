@@ -8,6 +8,7 @@ import { createTestDatabase, setDatabaseReachable, type TestDatabase } from './s
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 import { waitFor } from './support/wait.js';
+import type { CoreHealthReport } from '../src/health/core-health.service.js';
 
 const adminToken = tokenFor(['admin']);
 const moduleToken = tokenFor(['module']);
@@ -65,28 +66,8 @@ function sampleOf(samples: Map<string, number>, name: string, labels: Record<str
   return samples.get(`${name}{${key}}`) ?? 0;
 }
 
-interface Report {
-  status: string;
-  checks: Record<string, { status: string }>;
-  performance: {
-    requests_total: number;
-    requests_by_route: Record<string, Record<string, number>>;
-    latency_ms: { samples: number; p50: number; p95: number; p99: number };
-    requests_per_second: number;
-  };
-  security: {
-    accepted: { total: number; updates: number; heartbeats: number };
-    rejected_total: number;
-    rejected_by_reason: Record<string, number>;
-    replay_attempts: number;
-    invalid_signatures: number;
-    invalid_tokens: number;
-    nonce_store_size: number;
-    last_rejection: { at: string; reason: string; message: string } | null;
-  } | null;
-  chain: { length: number; head_hash: string } | null;
-  heartbeats: { alive: number; stale: number; unknown: number } | null;
-}
+/** The body of GET /core/health, as the service declares it. */
+type Report = CoreHealthReport;
 
 describe('health, metrics and logs (SPEC §6–7)', () => {
   let db: TestDatabase;
