@@ -30,6 +30,8 @@ function parsePrometheusText(text: string): Map<string, number> {
   const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
   const sample = new RegExp(
     `^(${METRIC})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? ([-+]?(?:\\d+(?:\\.\\d*)?(?:[eE][-+]?\\d+)?|Inf|NaN))(?: -?\\d+)?$`,
+    // Prometheus parses special values case-insensitively (Go's ParseFloat); prom-client writes `Nan`.
+    'i',
   );
   const typed = new Map<string, string>();
   const samples = new Map<string, number>();
@@ -53,9 +55,14 @@ function parsePrometheusText(text: string): Map<string, number> {
       .filter(Boolean)
       .sort()
       .join(',');
-    samples.set(`${match[1]}{${labels}}`, Number(match[3]));
+    samples.set(`${match[1]}{${labels}}`, parseSampleValue(match[3]));
   }
   return samples;
+}
+
+function parseSampleValue(text: string): number {
+  if (/^[-+]?inf$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  return /^[-+]?nan$/i.test(text) ? NaN : Number(text);
 }
 
 function sampleOf(samples: Map<string, number>, name: string, labels: Record<string, string> = {}) {
