@@ -20,6 +20,8 @@ export interface StartupLog {
 
 export interface OpenDatabase {
   dataSource: DataSource;
+  /** Where it is, for tools that open connections of their own (`chain:verify`'s workers). */
+  url: string;
   /** Closes the pool, then stops the embedded server when there is one. */
   close(): Promise<void>;
 }
@@ -37,16 +39,14 @@ export async function openDatabase(config: AppConfig, log: StartupLog): Promise<
     log.log(
       `using the embedded PostgreSQL under ${config.dataDir} (set DATABASE_URL to use a server)`,
     );
+  const url = embedded?.url ?? config.databaseUrl!;
   try {
-    const dataSource = await connectWithRetries(
-      embedded?.url ?? config.databaseUrl!,
-      config.databasePoolSize,
-      log,
-    );
+    const dataSource = await connectWithRetries(url, config.databasePoolSize, log);
     const applied = await runMigrationsExclusively(dataSource);
     if (applied.length > 0) log.log(`applied migrations: ${applied.join(', ')}`);
     return {
       dataSource,
+      url,
       close: async () => {
         await dataSource.destroy();
         await embedded?.stop();

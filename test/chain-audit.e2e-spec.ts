@@ -101,6 +101,7 @@ describe('chain audit: verify, export, checkpoints', () => {
       expect(inDatabase.code).toBe(0);
       expect(chainLine(inDatabase)).toBe(expected);
       expect(inDatabase.stderr).toMatch(/verified 6 entries in [\d.]+ s \(\d+ entries\/s\)/);
+      expect((await cli('chain-verify', '--jobs', '4')).stdout).toBe(inDatabase.stdout);
 
       const offline = await verifyExportOffline('pristine.jsonl', '--keys', keys.dir);
       expect(offline.code).toBe(0);
@@ -170,6 +171,10 @@ describe('chain audit: verify, export, checkpoints', () => {
       const inDatabase = await cli('chain-verify');
       expect(inDatabase.code).toBe(1);
       expect(chainLine(inDatabase)).toBe(expected);
+      // Three slices of two entries on their own threads: the joints fall at sequences 3 and 5.
+      const inSlices = await cli('chain-verify', '--jobs', '3');
+      expect(inSlices.code).toBe(1);
+      expect(inSlices.stdout).toBe(inDatabase.stdout);
 
       const offline = await verifyExportOffline(`tampered-${sequence}-${reason}.jsonl`);
       expect(offline.code).toBe(1);

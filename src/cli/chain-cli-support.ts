@@ -29,6 +29,7 @@ export function loadCliConfig(): AppConfig {
 
 export interface ChainDatabase {
   dataSource: DataSource;
+  url: string;
   close(): Promise<void>;
 }
 
@@ -49,7 +50,7 @@ export async function openChainDatabase(config: AppConfig): Promise<ChainDatabas
         EXIT.unavailable,
       );
     }
-    return { dataSource, close: () => dataSource.destroy() };
+    return { dataSource, url: config.databaseUrl, close: () => dataSource.destroy() };
   }
   stderrLog.log(`DATABASE_URL is unset: opening the embedded database under ${config.dataDir}`);
   const { openDatabase } = await import('../bootstrap.js');

@@ -3,7 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readVerificationKeys, type VerificationKeys } from '../security/verification-keys.js';
 import type { StoredChainEntry } from '../provenance/chain-entry.js';
 import { ExportLineError, readExportFile } from '../provenance/chain-export-reader.js';
-import { ChainVerification, type ChainVerdict } from '../provenance/chain-verifier.js';
+import { verifyChainBySlices, type SlicedWalkOptions } from '../provenance/chain-slices.js';
+import {
+  ChainVerification,
+  type ChainVerdict,
+  type ChainWalkResult,
+} from '../provenance/chain-verifier.js';
 import {
   publicKeyPem,
   readCheckpointPublicKey,
@@ -20,7 +25,7 @@ import {
   type ChainDatabase,
 } from './chain-cli-support.js';
 
-const USAGE = `Usage: npm run chain:verify -- [--file chain.jsonl] [--keys DIR]
+const USAGE = `Usage: npm run chain:verify -- [--file chain.jsonl] [--keys DIR] [--jobs N]
                                 [--checkpoint FILE ...] [--checkpoint-key PUBLIC.pem]
        npm run chain:verify -- --print-checkpoint-key
 
@@ -34,6 +39,8 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
   --file FILE               verify an export offline (npm run chain:export, GET /provenance/export)
   --keys DIR                also re-check every entry's request signature with
                             DIR/modules/<module>.pem, else DIR/public.pem
+  --jobs N                  walk the database's chain in N slices at once, each on its own
+                            thread and connection (default: one per core for long chains)
   --checkpoint FILE         also prove the chain still has, at the checkpoint's length, exactly
                             the head hash it signed (repeatable). FILE holds the signed note, or
                             the JSON answer of GET /provenance/checkpoint.
@@ -42,8 +49,6 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
 
 Exit status: 0 valid, 1 broken (or contradicting a checkpoint or a signature),
 2 usage error, 3 database unavailable.`;
-
-type ChainSource = { kind: 'export'; file: string } | { kind: 'database'; database: ChainDatabase };
 
 type Feed = (entries: StoredChainEntry[]) => Promise<void>;
 
@@ -60,6 +65,7 @@ runCli(async () => {
       checkpoint: { type: 'string', multiple: true },
       'checkpoint-key': { type: 'string' },
       'print-checkpoint-key': { type: 'boolean' },
+      jobs: { type: 'string' },
       help: { type: 'boolean' },
     },
     USAGE,
@@ -80,33 +86,41 @@ runCli(async () => {
   }
   const signatureKeys = flags.keys === undefined ? undefined : readSignatureKeys(flags.keys);
 
-  const verification = new ChainVerification(
-    undefined,
-    held.map(({ checkpoint }) => checkpoint.length),
-  );
-  const audit = signatureKeys && new SignatureAudit(signatureKeys);
+  const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
+  const recordHashesAt = held.map(({ checkpoint }) => checkpoint.length);
   // Opened before the progress clock starts, so the rate measures the walk alone.
-  const source: ChainSource =
-    flags.file !== undefined
-      ? { kind: 'export', file: flags.file }
-      : { kind: 'database', database: await openChainDatabase(loadCliConfig()) };
+  const database = flags.file === undefined ? await openChainDatabase(loadCliConfig()) : undefined;
   const progress = new Progress('verified');
-  const feed = async (entries: StoredChainEntry[]) => {
-    for (const entry of entries) {
-      verification.add(entry);
-      if (audit) await audit.add(entry);
-    }
-    progress.add(entries.length);
-  };
-  if (source.kind === 'export') await walkExport(source.file, feed);
-  else await walkDatabase(source.database, feed);
+  let walk: ChainWalkResult;
+  let audit: SignatureAudit | undefined;
+  if (database && !signatureKeys) {
+    walk = await walkDatabaseBySlices(database, {
+      jobs,
+      recordHashesAt,
+      onProgress: (entries) => progress.add(entries),
+    });
+  } else {
+    // Checking signatures needs every entry decoded: the walk reads pages and feeds both.
+    const verification = new ChainVerification(undefined, recordHashesAt);
+    audit = signatureKeys && new SignatureAudit(signatureKeys);
+    const feed = async (entries: StoredChainEntry[]) => {
+      for (const entry of entries) {
+        verification.add(entry);
+        if (audit) await audit.add(entry);
+      }
+      progress.add(entries.length);
+    };
+    if (database) await walkDatabase(database, feed);
+    else await walkExport(flags.file!, feed);
+    walk = verification;
+  }
   progress.finish();
 
-  const verdict = verification.verdict();
+  const verdict = walk.verdict();
   const lines = [describeVerdict(verdict)];
   let intact = verdict.valid;
   for (const { file, checkpoint } of held) {
-    const consistency = checkConsistency(checkpoint, verdict.length, verification);
+    const consistency = checkConsistency(checkpoint, verdict.length, walk);
     intact &&= consistency.consistent;
     lines.push(
       `checkpoint ${file} (${checkpoint.origin}, length ${checkpoint.length}, signed ${checkpoint.timestamp}): ${consistency.text}`,
@@ -132,6 +146,19 @@ async function walkExport(file: string, feed: Feed): Promise<void> {
   }
 }
 
+async function walkDatabaseBySlices(
+  database: ChainDatabase,
+  options: Omit<SlicedWalkOptions, 'databaseUrl'>,
+): Promise<ChainWalkResult> {
+  try {
+    return await verifyChainBySlices({ ...options, databaseUrl: database.url });
+  } catch (error) {
+    fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);
+  } finally {
+    await database.close().catch(() => undefined);
+  }
+}
+
 async function walkDatabase(database: ChainDatabase, feed: Feed): Promise<void> {
   const { ChainRepository } = await import('../provenance/chain.repository.js');
   try {
@@ -141,6 +168,14 @@ async function walkDatabase(database: ChainDatabase, feed: Feed): Promise<void> 
     fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);
   }
   await database.close();
+}
+
+function parseJobs(text: string): number {
+  const jobs = Number(text);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    fail(`--jobs must be a whole number from 1 to 64, got "${text}"`, EXIT.usage);
+  }
+  return jobs;
 }
 
 function checkpointKeyPair() {
@@ -212,9 +247,9 @@ function describeVerdict(verdict: ChainVerdict): string {
 function checkConsistency(
   checkpoint: Checkpoint,
   chainLength: number,
-  verification: ChainVerification,
+  walk: ChainWalkResult,
 ): { consistent: boolean; text: string } {
-  const found = verification.hashAt(checkpoint.length);
+  const found = walk.hashAt(checkpoint.length);
   if (found === checkpoint.headHash) {
     return { consistent: true, text: `consistent, the chain has the signed head at this length` };
   }

@@ -2,7 +2,67 @@ import { join } from 'node:path';
 import { VECTORS_DIR } from '../../test/support/vectors.js';
 import type { StoredChainEntry } from './chain-entry.js';
 import { ExportLineError, parseExportLine, readExportFile } from './chain-export-reader.js';
-import { ChainVerification, verifyChain } from './chain-verifier.js';
+import { ChainVerification, combineSlices, verifyChain } from './chain-verifier.js';
+
+type Tamper = (chain: StoredChainEntry[]) => StoredChainEntry[];
+
+const TAMPERINGS: [string, Tamper, number, string][] = [
+  [
+    'a changed payload',
+    (c) => [c[0], { ...c[1], canonicalPayload: '{}' }, c[2]],
+    2,
+    'hash_mismatch',
+  ],
+  ['a changed signature', (c) => [c[0], c[1], { ...c[2], signature: 'x' }], 3, 'hash_mismatch'],
+  ['a missing entry', (c) => [c[0], c[2]], 2, 'gap'],
+  ['entries out of order', (c) => [c[0], c[2], c[1]], 2, 'gap'],
+  [
+    'entries swapped with their sequences',
+    (c) => [c[0], { ...c[2], sequence: 2 }, { ...c[1], sequence: 3 }],
+    2,
+    'broken_link',
+  ],
+  [
+    'an altered previous_hash',
+    (c) => [c[0], c[1], { ...c[2], previousHash: c[0].hash }],
+    3,
+    'broken_link',
+  ],
+  [
+    'a broken link and a changed payload on one entry',
+    (c) => [c[0], { ...c[1], previousHash: '1'.repeat(64), canonicalPayload: '{}' }, c[2]],
+    2,
+    'broken_link',
+  ],
+];
+
+/** Every way to cut `entries` into consecutive slices, empty ones included. */
+function* cuts(entries: StoredChainEntry[]): Generator<StoredChainEntry[][]> {
+  for (let mask = 0; mask < 3 ** (entries.length + 1); mask += 1) {
+    const slices: StoredChainEntry[][] = [[]];
+    let rest = mask;
+    for (const entry of entries) {
+      // Before each entry: stay in the slice, start a new one, or put an empty slice between.
+      const cut = rest % 3;
+      rest = Math.floor(rest / 3);
+      if (cut === 2) slices.push([]);
+      if (cut >= 1) slices.push([]);
+      slices[slices.length - 1].push(entry);
+    }
+    if (rest % 3 === 1) slices.push([]);
+    yield slices;
+  }
+}
+
+function walkInSlices(slices: StoredChainEntry[][], recordHashesAt: number[] = []) {
+  return combineSlices(
+    slices.map((slice) => {
+      const verification = ChainVerification.unanchored(recordHashesAt);
+      slice.forEach((entry) => verification.add(entry));
+      return verification.slice();
+    }),
+  );
+}
 
 describe('chain verification over the shared Python vectors', () => {
   let chain: StoredChainEntry[];
@@ -21,39 +81,31 @@ describe('chain verification over the shared Python vectors', () => {
     });
   });
 
-  it.each([
-    [
-      'a changed payload',
-      (c: StoredChainEntry[]) => [c[0], { ...c[1], canonicalPayload: '{}' }, c[2]],
-      2,
-      'hash_mismatch',
-    ],
-    [
-      'a changed signature',
-      (c: StoredChainEntry[]) => [c[0], c[1], { ...c[2], signature: 'x' }],
-      3,
-      'hash_mismatch',
-    ],
-    ['a missing entry', (c: StoredChainEntry[]) => [c[0], c[2]], 2, 'gap'],
-    ['entries out of order', (c: StoredChainEntry[]) => [c[0], c[2], c[1]], 2, 'gap'],
-    [
-      'entries swapped with their sequences',
-      (c: StoredChainEntry[]) => [c[0], { ...c[2], sequence: 2 }, { ...c[1], sequence: 3 }],
-      2,
-      'broken_link',
-    ],
-    [
-      'an altered previous_hash',
-      (c: StoredChainEntry[]) => [c[0], c[1], { ...c[2], previousHash: c[0].hash }],
-      3,
-      'broken_link',
-    ],
-  ])('reports %s at its first sequence', async (_change, tamper, sequence, reason) => {
-    expect(await verifyChain(tamper(chain))).toMatchObject({
-      valid: false,
-      first_invalid_sequence: sequence,
-      reason,
-    });
+  it.each(TAMPERINGS)(
+    'reports %s at its first sequence',
+    async (_change, tamper, sequence, reason) => {
+      expect(await verifyChain(tamper(chain))).toMatchObject({
+        valid: false,
+        first_invalid_sequence: sequence,
+        reason,
+      });
+    },
+  );
+
+  it.each<[string, Tamper]>([
+    ['an untouched chain', (c) => c],
+    ...TAMPERINGS.map(([change, tamper]): [string, Tamper] => [change, tamper]),
+  ])('gives the sequential verdict for %s however the walk is sliced', async (_change, tamper) => {
+    const entries = tamper(chain);
+    const sequential = await verifyChain(entries);
+    let ways = 0;
+    for (const slices of cuts(entries)) {
+      const walk = walkInSlices(slices, [2]);
+      expect(walk.verdict()).toEqual(sequential);
+      expect(walk.hashAt(2)).toBe(entries.find((entry) => entry.sequence === 2)?.hash);
+      ways += 1;
+    }
+    expect(ways).toBeGreaterThan(20);
   });
 
   it('verifies a segment that starts after a trusted head, and records asked-for hashes', () => {
