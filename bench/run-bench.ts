@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --smoke] [-- --duration S --connections N]`
+ * `npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --skip-baseline]`
  *
  * 1. Starts the service in production mode on a fresh database (DATABASE_URL's server, default the
  *    local PostgreSQL) and drives POST /core/update with autocannon after a warm-up, using bodies
@@ -8,6 +8,9 @@
  * 2. Does the same against the minimal baseline server (bench/baseline-server.ts) and prints the
  *    ratio service / baseline.
  * 3. Builds a chain directly in a database and times `chain:verify` over it (entries/s, peak RSS).
+ *
+ * `--replicas R` runs R service processes on the one database, the load shared between them, as
+ * replicas behind a Kubernetes Service would be (peak RSS is then their sum).
  *
  * `--smoke` runs a tiny version of all three to prove the harness works; it asserts no speed.
  */
@@ -32,6 +35,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     'chain-entries': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
+    replicas: { type: 'string' },
   },
 });
 const smoke = flags.smoke ?? false;
@@ -40,6 +44,8 @@ const settings = {
   warmupSeconds: Number(flags.warmup ?? (smoke ? 1 : 5)),
   connections: Number(flags.connections ?? (smoke ? 4 : 64)),
   chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
+  /** Service processes on one database, sharing the connections (replicas behind a Service). */
+  replicas: Number(flags.replicas ?? 1),
   /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
   warmupRequests: smoke ? 300 : 30_000,
   modules: ['module-a', 'module-b', 'module-c', 'module-d'],
@@ -127,7 +133,7 @@ async function stop(child: ChildProcess): Promise<void> {
  * replay; the rate is accepted answers over the run's own duration.
  */
 async function drive(
-  baseUrl: string,
+  baseUrls: string[],
   token: string,
   bodies: string[],
 ): Promise<Omit<LoadFigures, 'peakRssMb'> & { seconds: number }> {
@@ -138,7 +144,9 @@ async function drive(
   const startedAt = process.hrtime.bigint();
   let lastAnswerAt = startedAt;
   const result = await autocannon({
-    url: baseUrl,
+    // autocannon shares the connections round-robin between several targets; its typings only
+    // declare the single-URL form.
+    url: baseUrls as unknown as string,
     connections: settings.connections,
     amount: bodies.length,
     requests: [
@@ -183,26 +191,27 @@ const round = (value: number) => Math.round(value * 100) / 100;
 /** Signs right before each phase, so every timestamp is fresh when it is sent. */
 async function measure(
   label: string,
-  launch: () => Promise<ChildProcess>,
-  baseUrl: string,
+  launch: () => Promise<ChildProcess[]>,
+  baseUrls: string[],
   token: string,
   sign: Signer,
 ): Promise<LoadFigures> {
-  const server = await launch();
-  const peak = new PeakRss(server.pid!);
+  const servers = await launch();
+  const peaks = servers.map((server) => new PeakRss(server.pid!));
+  const stopPeaks = () => peaks.reduce((total, peak) => total + peak.stop(), 0);
   try {
-    const warmup = await drive(baseUrl, token, await sign(settings.warmupRequests));
+    const warmup = await drive(baseUrls, token, await sign(settings.warmupRequests));
     log(`${label}: warm-up ${warmup.accepted} requests in ${warmup.seconds}s`);
     // Enough bodies for the measured phase to last its duration even at 1.6× the warm-up rate
     // (a warmed-up process runs faster than its warm-up did).
     const count = Math.ceil((warmup.accepted / warmup.seconds) * settings.durationSeconds * 1.6);
     const bodies = await sign(count);
     log(`${label}: measuring ${count} requests at ${settings.connections} connections`);
-    const figures = await drive(baseUrl, token, bodies);
-    return { ...figures, peakRssMb: peak.stop() };
+    const figures = await drive(baseUrls, token, bodies);
+    return { ...figures, peakRssMb: stopPeaks() };
   } finally {
-    peak.stop();
-    await stop(server);
+    stopPeaks();
+    await Promise.all(servers.map(stop));
   }
 }
 
@@ -229,32 +238,36 @@ async function main(): Promise<void> {
 
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const baseUrl = `http://127.0.0.1:${port}`;
+  const replicaPorts = Array.from({ length: settings.replicas }, (_, index) => port + 1 + index);
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     settings: { ...settings, smoke },
   };
 
-  const serviceEnv = (databaseUrl: string) => ({
+  const serviceEnv = (databaseUrl: string, servicePort = port) => ({
     NODE_ENV: 'production',
-    PORT: String(port),
+    PORT: String(servicePort),
     DATABASE_URL: databaseUrl,
     JWT_SECRET,
     KEYS_DIR: keysDir,
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_SECONDS: '0',
     AUTOMATION_ENABLED: 'false',
-    NODE_ID: 'bench',
+    NODE_ID: `bench-${servicePort}`,
   });
   report.service = await withDatabase('service', async (databaseUrl) => {
     const figures = await measure(
-      'service',
-      async () => {
-        const child = start(['dist/src/main.js'], serviceEnv(databaseUrl));
-        await waitForHttp(`${baseUrl}/health/live`, child);
-        return child;
-      },
-      baseUrl,
+      settings.replicas > 1 ? `service ×${settings.replicas}` : 'service',
+      () =>
+        Promise.all(
+          replicaPorts.map(async (replicaPort) => {
+            const child = start(['dist/src/main.js'], serviceEnv(databaseUrl, replicaPort));
+            await waitForHttp(`http://127.0.0.1:${replicaPort}/health/live`, child);
+            return child;
+          }),
+        ),
+      replicaPorts.map((replicaPort) => `http://127.0.0.1:${replicaPort}`),
       token,
       sign,
     );
@@ -280,9 +293,9 @@ async function main(): Promise<void> {
             PUBLIC_KEY_FILE: join(keysDir, 'public.pem'),
           });
           await waitForHttp(baseUrl, child);
-          return child;
+          return [child];
         },
-        baseUrl,
+        [baseUrl],
         token,
         sign,
       ),
