@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataSource } from '../src/database/data-source.js';
 import { runMigrationsExclusively } from '../src/database/migrate.js';
+import { runCompiledCli } from './support/chain-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { signed, TEST_JWT_SECRET, tokenFor, updatePayload } from './support/requests.js';
@@ -216,16 +217,19 @@ describe('the service as a process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('starts, accepts an update, and restarts with its data', async () => {
+    it('starts, accepts updates, restarts with its data, and chain:verify opens it when stopped', async () => {
       const env = await serviceEnv({
         DATA_DIR: dataDir,
         EMBEDDED_DATABASE_PORT: String(await freePort()),
       });
       const service = spawnService(env);
       await waitUntilServing(service);
-      const accepted = await postUpdate(service);
-      expect(accepted.status).toBe(201);
-      const { hash } = (await accepted.json()) as Acknowledged;
+      let hash = '';
+      for (let update = 0; update < 3; update += 1) {
+        const accepted = await postUpdate(service);
+        expect(accepted.status).toBe(201);
+        ({ hash } = (await accepted.json()) as Acknowledged);
+      }
       service.child.kill('SIGTERM');
       expect(await service.exited).toBe(0);
 
@@ -234,16 +238,21 @@ describe('the service as a process', () => {
       try {
         expect(await getJson(restarted, '/provenance/verify')).toEqual({
           valid: true,
-          length: 1,
+          length: 3,
           head_hash: hash,
         });
         expect(await getJson(restarted, '/bucket/status')).toMatchObject({
-          totals: { updates: 1, heartbeats: 0 },
+          totals: { updates: 3, heartbeats: 0 },
         });
       } finally {
         restarted.child.kill('SIGTERM');
         expect(await restarted.exited).toBe(0);
       }
+
+      // The CLI starts the embedded server itself; its slice threads connect to it too.
+      const verified = await runCompiledCli('chain-verify', ['--jobs', '2'], env);
+      expect(verified.stdout).toBe(`chain valid: 3 entries, head ${hash}\n`);
+      expect(verified.code).toBe(0);
     });
   });
 });
