@@ -304,6 +304,12 @@ describe('chain audit: verify, export, checkpoints', () => {
 
       expect((await cli('chain-verify', '--file', file('missing.jsonl'))).code).toBe(2);
       expect((await cli('chain-verify', '--frobnicate')).code).toBe(2);
+      expect((await cli('chain-verify', '--jobs', '0')).stderr).toContain(
+        '--jobs must be a whole number from 1 to 64',
+      );
+      const jobsOffline = await cli('chain-verify', '--jobs', '2', '--file', vectorChain);
+      expect(jobsOffline.code).toBe(2);
+      expect(jobsOffline.stderr).toContain('--jobs applies to the walk of the database');
       expect((await cli('chain-export')).code).toBe(2);
       expect((await cli('chain-export', '--out', file('x'), '--from', '0')).code).toBe(2);
     });

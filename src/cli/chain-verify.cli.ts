@@ -40,7 +40,8 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
   --keys DIR                also re-check every entry's request signature with
                             DIR/modules/<module>.pem, else DIR/public.pem
   --jobs N                  walk the database's chain in N slices at once, each on its own
-                            thread and connection (default: one per core for long chains)
+                            thread and connection (default: one per core for long chains;
+                            not with --file or --keys, which read entry by entry)
   --checkpoint FILE         also prove the chain still has, at the checkpoint's length, exactly
                             the head hash it signed (repeatable). FILE holds the signed note, or
                             the JSON answer of GET /provenance/checkpoint.
@@ -86,6 +87,9 @@ runCli(async () => {
   }
   const signatureKeys = flags.keys === undefined ? undefined : readSignatureKeys(flags.keys);
 
+  if (flags.jobs !== undefined && (flags.file !== undefined || signatureKeys)) {
+    fail('--jobs applies to the walk of the database without --keys', EXIT.usage);
+  }
   const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
   const recordHashesAt = held.map(({ checkpoint }) => checkpoint.length);
   // Opened before the progress clock starts, so the rate measures the walk alone.
@@ -150,13 +154,15 @@ async function walkDatabaseBySlices(
   database: ChainDatabase,
   options: Omit<SlicedWalkOptions, 'databaseUrl'>,
 ): Promise<ChainWalkResult> {
+  let walk: ChainWalkResult;
   try {
-    return await verifyChainBySlices({ ...options, databaseUrl: database.url });
+    walk = await verifyChainBySlices({ ...options, databaseUrl: database.url });
   } catch (error) {
-    fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);
-  } finally {
     await database.close().catch(() => undefined);
+    fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);
   }
+  await database.close();
+  return walk;
 }
 
 async function walkDatabase(database: ChainDatabase, feed: Feed): Promise<void> {
