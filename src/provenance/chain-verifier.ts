@@ -108,8 +108,8 @@ export class ChainVerification implements ChainWalkResult {
   }
 
   /**
-   * Counts an entry the caller has checked itself: it has `nextSequence` and `lastHash`, and `hash` is both
-   * its stored hash and the one recomputed from its content.
+   * Counts an entry the caller has checked itself: it has `nextSequence` and `lastHash`, and
+   * `hash` is both its stored hash and the one recomputed from its content.
    */
   addIntact(sequence: number, hash: string): void {
     this.entriesRead += 1;
