@@ -152,11 +152,14 @@ async function walkExport(file: string, feed: Feed): Promise<void> {
 
 async function walkDatabaseBySlices(
   database: ChainDatabase,
-  options: Omit<SlicedWalkOptions, 'databaseUrl'>,
+  options: Omit<SlicedWalkOptions, 'databaseUrl' | 'length'>,
 ): Promise<ChainWalkResult> {
+  const { ChainRepository } = await import('../provenance/chain.repository.js');
   let walk: ChainWalkResult;
   try {
-    walk = await verifyChainBySlices({ ...options, databaseUrl: database.url });
+    // The chain as long as it is now; entries appended during the walk are left for the next one.
+    const { length } = await new ChainRepository(database.dataSource).head();
+    walk = await verifyChainBySlices({ ...options, databaseUrl: database.url, length });
   } catch (error) {
     await database.close().catch(() => undefined);
     fail(`Reading the chain failed: ${(error as Error).message}`, EXIT.unavailable);

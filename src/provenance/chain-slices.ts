@@ -23,6 +23,8 @@ export type SliceMessage = { progress: number } | { slice: ChainSlice };
 
 export interface SlicedWalkOptions {
   databaseUrl: string;
+  /** The last sequence to verify: the chain's length when the walk starts (`ChainRepository.head`). */
+  length: number;
   /** Slices walked at once, each on its own thread and connection; default one per core. */
   jobs?: number;
   recordHashesAt?: number[];
@@ -30,7 +32,7 @@ export interface SlicedWalkOptions {
 }
 
 /**
- * Verifies the chain in the database as long as it is when the walk starts, in `jobs` slices
+ * Verifies the chain in the database up to `length`, in `jobs` slices
  * of consecutive sequences walked in parallel (worker threads, one connection each), then joins
  * them with `combineSlices`: each entry's hash depends only on its own row, so only the joints
  * between slices need the neighbour, and the verdict is the one a single sequential walk gives.
@@ -38,8 +40,7 @@ export interface SlicedWalkOptions {
  * to put joints between a handful of entries).
  */
 export async function verifyChainBySlices(options: SlicedWalkOptions): Promise<ChainWalkResult> {
-  const { databaseUrl, recordHashesAt = [], onProgress = () => undefined } = options;
-  const last = await lastSequence(databaseUrl);
+  const { databaseUrl, length: last, recordHashesAt = [], onProgress = () => undefined } = options;
   const jobs = Math.max(
     1,
     Math.min(
@@ -78,19 +79,6 @@ export async function verifySliceByCopy(
   try {
     await walkChainRangeByCopy(client, job, verification, onProgress);
     return verification.slice();
-  } finally {
-    await client.end();
-  }
-}
-
-async function lastSequence(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ last: string | null }>(
-      'SELECT max(sequence) AS last FROM chain_entries',
-    );
-    return Number(rows[0].last ?? 0);
   } finally {
     await client.end();
   }
