@@ -1,4 +1,3 @@
-import type { JsonObject } from '../common/canonical-json.js';
 import type { ChainEventType } from '../provenance/chain-hash.js';
 import type { StoredChainEntry } from '../provenance/chain-entry.js';
 
@@ -10,16 +9,9 @@ export interface IncomingEvent {
   signedAt: Date;
   canonicalPayload: string;
   signature: string;
-  /** Update data. */
-  data?: JsonObject;
   /** Heartbeat status and node. */
   status?: string;
   node?: string;
-}
-
-export interface AcceptedEvent {
-  event: IncomingEvent;
-  entry: StoredChainEntry;
 }
 
 /** The outcome of one event of a committed batch. */

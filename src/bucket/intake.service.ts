@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonObject } from '../common/canonical-json.js';
 import { LogMirror } from '../common/log-mirror.js';
 import { toExportLine, type StoredChainEntry } from '../provenance/chain-entry.js';
 import { RecentNonces } from '../security/recent-nonces.js';
@@ -26,7 +25,7 @@ export class IntakeService {
   ) {}
 
   acceptUpdate(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
-    return this.accept(envelope, { data: envelope.payload.data as JsonObject });
+    return this.accept(envelope, {});
   }
 
   acceptHeartbeat(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
@@ -39,7 +38,7 @@ export class IntakeService {
 
   private async accept(
     envelope: VerifiedEnvelope,
-    details: Pick<IncomingEvent, 'data' | 'status' | 'node'>,
+    details: Pick<IncomingEvent, 'status' | 'node'>,
   ): Promise<AcceptedResponse> {
     const entry = await this.queue.submit({
       type: envelope.kind,

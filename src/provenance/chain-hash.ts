@@ -15,8 +15,10 @@ export interface ChainEventContent {
 
 /**
  * JCS of `{"type","module","payload","signature"}`. Composed from the already canonical payload
- * so the hot path never canonicalizes a payload twice; JCS sorts these four keys as written here
- * and serializes strings exactly as `JSON.stringify` does (RFC 8785 §3.2.2.2).
+ * so a payload is never canonicalized twice; JCS sorts these four keys as written here and
+ * serializes strings exactly as `JSON.stringify` does (RFC 8785 §3.2.2.2). Appends compute the
+ * same in PostgreSQL (`chain_event_text`, `chain_hash`); test/ingest-function.int-spec.ts holds
+ * both to the vectors.
  */
 export function canonicalEvent(event: ChainEventContent): string {
   return (

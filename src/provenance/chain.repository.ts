@@ -1,14 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient, QueryResult } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
-import { chainHash, GENESIS_HASH, type ChainEventContent } from './chain-hash.js';
+import type { PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { GENESIS_HASH } from './chain-hash.js';
 import type { StoredChainEntry } from './chain-entry.js';
 
-/**
- * Transaction-scoped advisory lock that serializes appends across every replica. It must be taken
- * before the head is read, or two replicas would both extend the same head and fork the chain.
- */
-const CHAIN_APPEND_LOCK_KEY = 0x63686e; // "chn"
 /**
  * Entries per keyset page when walking the chain. Larger pages buy little speed (the round trip
  * is already small next to hashing) but hold more rows that outlive young-generation GC.
@@ -68,43 +63,6 @@ export class ChainRepository {
     return toHead(await this.dataSource.query(SELECT_HEAD));
   }
 
-  /**
-   * Appends `events` in order inside the caller's transaction (READ COMMITTED): takes the chain
-   * lock, reads the real last committed entry and links to it, so the chain stays contiguous
-   * whichever replica appends. The entries are stamped once the lock is held, so timestamps rise
-   * along the chain (as far as the replicas' clocks agree).
-   */
-  async append(runner: QueryRunner, events: ChainEventContent[]): Promise<StoredChainEntry[]> {
-    if (events.length === 0) return [];
-    const head = await this.lockAndReadHead(runner);
-    const timestamp = new Date().toISOString();
-
-    let previousHash = head.hash;
-    const entries = events.map((event, index): StoredChainEntry => {
-      const hash = chainHash(previousHash, event, timestamp);
-      const entry = { ...event, sequence: head.length + index + 1, timestamp, previousHash, hash };
-      previousHash = hash;
-      return entry;
-    });
-    await runner.query(
-      `INSERT INTO chain_entries (sequence, entry_timestamp, type, module, payload, signature, previous_hash, hash)
-       SELECT s, $2, t, m, p::json, sig, prev, h
-       FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-         AS batch(s, t, m, p, sig, prev, h)`,
-      [
-        entries.map((e) => e.sequence),
-        timestamp,
-        entries.map((e) => e.type),
-        entries.map((e) => e.module),
-        entries.map((e) => e.canonicalPayload),
-        entries.map((e) => e.signature),
-        entries.map((e) => e.previousHash),
-        entries.map((e) => e.hash),
-      ],
-    );
-    return entries;
-  }
-
   async findBySequence(sequence: number): Promise<StoredChainEntry | undefined> {
     const rows: ChainRow[] = await this.dataSource.query(`${SELECT_ENTRY} WHERE sequence = $1`, [
       sequence,
@@ -160,19 +118,6 @@ export class ChainRepository {
     // Awaited later; marked handled now so a failure while the caller works is not "unhandled".
     page.catch(() => undefined);
     return page;
-  }
-
-  /**
-   * The lock and the head read travel in one round trip (simple protocol, two statements); the
-   * lock is held until the transaction ends. Under READ COMMITTED each statement takes its own
-   * snapshot, so the SELECT runs after the lock is granted and sees every append committed before.
-   */
-  private async lockAndReadHead(runner: QueryRunner): Promise<ChainHead> {
-    const client = (await runner.connect()) as PoolClient;
-    const [, head] = (await client.query(
-      `SELECT pg_advisory_xact_lock(${CHAIN_APPEND_LOCK_KEY}); ${SELECT_HEAD}`,
-    )) as unknown as [unknown, QueryResult<HeadRow>];
-    return toHead(head.rows);
   }
 }
 

@@ -1,16 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 
 /** Extra life for a nonce past the skew window, to absorb clock differences between replicas. */
 const NONCE_RETENTION_MARGIN_MS = 60_000;
-
-export interface NonceClaim {
-  nonce: string;
-  module: string;
-  signedAt: Date;
-}
 
 /**
  * The security bound of replay protection: a nonce's primary key row lives until its signed
@@ -28,21 +22,11 @@ export class NonceRepository {
   }
 
   /**
-   * Inserts the nonces inside the caller's transaction, in sorted order so concurrent claims lock
-   * rows in one order; returns those that were not taken yet.
+   * When a nonce signed at `signedAt` may be pruned. The nonce itself is claimed by the ingestion
+   * transaction (`ingest_events`), together with the chain entry it protects.
    */
-  async claim(runner: QueryRunner, claims: NonceClaim[]): Promise<Set<string>> {
-    const rows: Array<{ nonce: string }> = await runner.query(
-      `INSERT INTO nonces (nonce, module, expires_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) ORDER BY 1
-       ON CONFLICT (nonce) DO NOTHING RETURNING nonce`,
-      [
-        claims.map((c) => c.nonce),
-        claims.map((c) => c.module),
-        claims.map((c) => new Date(c.signedAt.getTime() + this.lifetimeMs)),
-      ],
-    );
-    return new Set(rows.map((row) => row.nonce));
+  expiresAt(signedAt: Date): Date {
+    return new Date(signedAt.getTime() + this.lifetimeMs);
   }
 
   /** Deletes nonces whose timestamps can no longer pass the freshness check. */

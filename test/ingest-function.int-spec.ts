@@ -1,0 +1,188 @@
+import type { DataSource } from 'typeorm';
+import { IngestionTransaction } from '../src/bucket/ingestion.transaction.js';
+import type { IncomingEvent } from '../src/bucket/ingestion.types.js';
+import { canonicalJson } from '../src/common/canonical-json.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { createDataSource } from '../src/database/data-source.js';
+import { runMigrationsExclusively } from '../src/database/migrate.js';
+import { canonicalEvent, GENESIS_HASH } from '../src/provenance/chain-hash.js';
+import { verifyChain } from '../src/provenance/chain-verifier.js';
+import { ChainRepository } from '../src/provenance/chain.repository.js';
+import { NonceRepository } from '../src/security/nonce.repository.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { loadVectors } from './support/vectors.js';
+
+/**
+ * The ingestion transaction appends in PostgreSQL (`ingest_events`), so the chain formula of SPEC §5
+ * exists there too. It must give the same bytes as the service's own code and the Python vectors.
+ */
+describe('the ingest_events function (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let transaction: IngestionTransaction;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('ingest_function');
+    dataSource = await createDataSource(db.url, 2).initialize();
+    await runMigrationsExclusively(dataSource);
+    transaction = new IngestionTransaction(
+      dataSource,
+      new NonceRepository(dataSource, loadConfig({})),
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it.each(loadVectors().chain.map((entry) => [entry.sequence, entry] as const))(
+    'composes the canonical event and hash of vector entry %i byte for byte',
+    async (_sequence, entry) => {
+      const [row] = await db.query<{ event: string; hash: string }>(
+        `SELECT chain_event_text($1, $2, $3, $4) AS event,
+                chain_hash($5, chain_event_text($1, $2, $3, $4), $6) AS hash`,
+        [
+          entry.type,
+          entry.module,
+          canonicalJson(entry.payload),
+          entry.signature,
+          entry.previous_hash,
+          entry.timestamp,
+        ],
+      );
+      expect(row).toEqual({ event: entry.canonical_event, hash: entry.hash });
+    },
+  );
+
+  it('escapes strings as the service does, for every character JSON treats specially', async () => {
+    const awkward = [
+      'quote " back \\ slash',
+      'controls \b\f\n\r\t \u0001 \u001f',
+      'del \u007f',
+      'é ü 漢 😀',
+    ];
+    for (const text of awkward) {
+      const content = {
+        type: 'update' as const,
+        module: text,
+        canonicalPayload: '{}',
+        signature: text,
+      };
+      const [row] = await db.query<{ event: string }>(
+        'SELECT chain_event_text($1, $2, $3, $4) AS event',
+        [content.type, content.module, content.canonicalPayload, content.signature],
+      );
+      expect(row.event).toBe(canonicalEvent(content));
+    }
+  });
+
+  describe('a batch', () => {
+    const signedAt = new Date();
+    const event = (nonce: string, extra: Partial<IncomingEvent> = {}): IncomingEvent => {
+      const payload = {
+        module: 'module-a',
+        nonce,
+        timestamp: signedAt.toISOString(),
+        data: { n: nonce },
+      };
+      return {
+        type: 'update',
+        module: 'module-a',
+        nonce,
+        signedAt,
+        canonicalPayload: canonicalJson(payload),
+        signature: `sig-${nonce}`,
+        ...extra,
+      };
+    };
+    const heartbeat = (nonce: string, status: string, node?: string) =>
+      event(nonce, {
+        type: 'heartbeat',
+        status,
+        node,
+        canonicalPayload: canonicalJson({
+          module: 'module-a',
+          nonce,
+          status,
+          timestamp: signedAt.toISOString(),
+        }),
+      });
+
+    it('accepts each nonce once, appends in order and stores rows and totals with it', async () => {
+      const first = await transaction.commit([event('nonce-used-before-0001')]);
+      expect(first).toEqual([
+        { accepted: expect.objectContaining({ sequence: 1, previousHash: GENESIS_HASH }) },
+      ]);
+
+      const outcomes = await transaction.commit([
+        event('nonce-batch-000000001'),
+        event('nonce-used-before-0001'),
+        heartbeat('nonce-batch-000000002', 'alive', 'node-1'),
+        event('nonce-batch-000000001'),
+        heartbeat('nonce-batch-000000003', 'degraded'),
+      ]);
+      expect(
+        outcomes.map((outcome) => ('accepted' in outcome ? outcome.accepted.sequence : 'replayed')),
+      ).toEqual([2, 'replayed', 3, 'replayed', 4]);
+
+      const accepted = outcomes.flatMap((outcome) =>
+        'accepted' in outcome ? [outcome.accepted] : [],
+      );
+      const stamp = accepted[0].timestamp;
+      expect(new Date(stamp).toISOString()).toBe(stamp);
+      expect(accepted.every((entry) => entry.timestamp === stamp)).toBe(true);
+      expect(accepted[0].previousHash).toBe(
+        (first[0] as { accepted: { hash: string } }).accepted.hash,
+      );
+
+      // The service's own walk recomputes every hash PostgreSQL made.
+      const verdict = await verifyChain(new ChainRepository(dataSource).streamFrom(1));
+      expect(verdict).toEqual({ valid: true, length: 4, head_hash: accepted[2].hash });
+
+      const rows = await db.query(
+        'SELECT sequence, type, node, status, data::text AS data FROM bucket_events ORDER BY sequence',
+      );
+      expect(rows).toEqual([
+        {
+          sequence: '1',
+          type: 'update',
+          node: null,
+          status: null,
+          data: '{"n":"nonce-used-before-0001"}',
+        },
+        {
+          sequence: '2',
+          type: 'update',
+          node: null,
+          status: null,
+          data: '{"n":"nonce-batch-000000001"}',
+        },
+        { sequence: '3', type: 'heartbeat', node: 'node-1', status: 'alive', data: null },
+        { sequence: '4', type: 'heartbeat', node: null, status: 'degraded', data: null },
+      ]);
+      const [totals] = await db.query(
+        `SELECT updates, heartbeats, last_status, last_node, last_update_at IS NOT NULL AS updated
+         FROM module_stats WHERE module = 'module-a'`,
+      );
+      // The latest heartbeat named no node, so the last known node stays.
+      expect(totals).toEqual({
+        updates: '2',
+        heartbeats: '2',
+        last_status: 'degraded',
+        last_node: 'node-1',
+        updated: true,
+      });
+      const [{ count }] = await db.query<{ count: string }>('SELECT count(*) AS count FROM nonces');
+      expect(count).toBe('4');
+    });
+
+    it('stores nothing for a batch of replays', async () => {
+      const before = await new ChainRepository(dataSource).head();
+      expect(await transaction.commit([event('nonce-batch-000000001')])).toEqual([
+        { replayed: true },
+      ]);
+      expect(await new ChainRepository(dataSource).head()).toEqual(before);
+    });
+  });
+});
