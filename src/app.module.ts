@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { AutomationModule } from './automation/automation.module.js';
 import { BucketModule } from './bucket/bucket.module.js';
@@ -14,7 +13,6 @@ import { HealthModule } from './health/health.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecuritySecrets } from './security/security-secrets.js';
-import { loggerOptions } from './common/logger-options.js';
 
 export interface AppDependencies {
   config: AppConfig;
@@ -30,7 +28,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config)),
         ScheduleModule.forRoot(),
         DatabaseModule.forRoot(dataSource),
         CommonModule,

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { AppModule, type AppDependencies } from './app.module.js';
+import { AppLogger } from './common/logging.js';
 import type { AppConfig } from './config/app-config.js';
 import { createDataSource } from './database/data-source.js';
 import { startEmbeddedPostgres } from './database/embedded/embedded-postgres.js';
@@ -86,7 +86,7 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(app.get(AppLogger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   return app;
 }

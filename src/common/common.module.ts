@@ -1,15 +1,44 @@
-import { Global, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
+import type { HttpLogger } from 'pino-http';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
 import { ConnectionDrain } from './connection-drain.js';
 import { LogMirror } from './log-mirror.js';
+import { AppLogger, createHttpLogger, HTTP_LOGGER, UNLOGGED_ROUTES } from './logging.js';
 
 @Global()
-@Module({ providers: [LogMirror, ConnectionDrain], exports: [LogMirror] })
+@Module({
+  providers: [
+    LogMirror,
+    ConnectionDrain,
+    AppLogger,
+    {
+      provide: HTTP_LOGGER,
+      useFactory: (config: AppConfig) => createHttpLogger(config),
+      inject: [APP_CONFIG],
+    },
+  ],
+  exports: [LogMirror, AppLogger],
+})
 export class CommonModule implements NestModule {
-  constructor(private readonly drain: ConnectionDrain) {}
+  constructor(
+    private readonly drain: ConnectionDrain,
+    @Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger,
+  ) {}
 
   configure(consumer: MiddlewareConsumer): void {
     // The provider instance (which receives the shutdown hook) serves as the middleware, so both
     // see the same draining flag; `apply(ConnectionDrain)` would build a second instance.
     consumer.apply(this.drain.use.bind(this.drain)).forRoutes('*');
+    consumer
+      .apply(this.httpLogger)
+      .exclude(...UNLOGGED_ROUTES)
+      .forRoutes('*');
   }
 }

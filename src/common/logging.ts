@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable, RequestMethod, type LoggerService } from '@nestjs/common';
+import type { LevelWithSilent, Logger as Pino } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
+import type { AppConfig } from '../config/app-config.js';
+
+/** The `pino-http` middleware; its `logger` is the root logger every other log line goes through. */
+export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+
+/**
+ * Routes the per-request logger skips: successful requests only ever log at debug, rejections are
+ * logged by the security audit and failures by the error filter, and on the two ingestion routes
+ * the access log cost 13% of throughput.
+ */
+export const UNLOGGED_ROUTES = [
+  { path: 'core/update', method: RequestMethod.POST },
+  { path: 'core/heartbeat', method: RequestMethod.POST },
+];
+
+/**
+ * Structured JSON logs on stdout (SPEC §7). Successful requests log at debug so a busy bridge does
+ * not spend its time writing access logs; client errors log at warn, server errors at error.
+ */
+export function createHttpLogger(config: AppConfig): HttpLogger {
+  return pinoHttp<IncomingMessage, ServerResponse>({
+    level: config.logLevel,
+    base: { node: config.nodeId },
+    customLogLevel: (_request, response, error): LevelWithSilent => {
+      if (error || response.statusCode >= 500) return 'error';
+      return response.statusCode >= 400 ? 'warn' : 'debug';
+    },
+    redact: ['req.headers.authorization'],
+    serializers: {
+      req: (request: { method: string; url: string }) => ({
+        method: request.method,
+        url: request.url,
+      }),
+    },
+  });
+}
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** Nest passes a stack trace as a string argument of `error`. */
+const STACK_TRACE = /\n\s+at .+/;
+
+/**
+ * Nest's logger on the root pino logger: one JSON line per call, `context` naming the caller.
+ * Deliberately without request-bound loggers (nestjs-pino's): those need AsyncLocalStorage, which
+ * on Node 20 runs a hook on every promise the process creates, and cost a sixth of the service's
+ * CPU per ingested update (BENCHMARKS.md).
+ */
+@Injectable()
+export class AppLogger implements LoggerService {
+  private readonly pino: Pino;
+
+  constructor(@Inject(HTTP_LOGGER) httpLogger: HttpLogger) {
+    this.pino = httpLogger.logger;
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  /** `rest` is Nest's optional parameters: a stack trace (errors only), then the context. */
+  private write(level: Level, message: unknown, rest: unknown[]): void {
+    if (!this.pino.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    for (const parameter of rest) {
+      if (typeof parameter === 'string' && STACK_TRACE.test(parameter)) fields.stack = parameter;
+      else if (typeof parameter === 'string') fields.context = parameter;
+    }
+    if (message instanceof Error) this.pino[level]({ ...fields, err: message });
+    else if (typeof message === 'object' && message !== null)
+      this.pino[level]({ ...fields, ...message });
+    else this.pino[level](fields, String(message));
+  }
+}
