@@ -12,7 +12,7 @@ export function isRole(value: unknown): value is Role {
 
 /** The verified identity behind a bearer token. */
 export interface Principal {
-  roles: Role[];
+  readonly roles: readonly Role[];
   /** When present on a module token, the only module this token may write as. */
-  subject?: string;
+  readonly subject?: string;
 }

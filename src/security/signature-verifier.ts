@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import { KeyStore } from './key-store.js';
-import { verifyPayloadSignature } from './verification-keys.js';
+import { isPayloadSignatureValid } from './verification-keys.js';
 
 /** SPEC §2: RSASSA-PKCS1-v1_5 / SHA-256 over the UTF-8 bytes of the canonical payload. */
 @Injectable()
 export class SignatureVerifier {
   constructor(private readonly keys: KeyStore) {}
 
-  /** Resolves when `signature` (base64 or base64url) signs `canonicalPayload` for `module`. */
-  async assertValid(module: string, canonicalPayload: string, signature: string): Promise<void> {
+  /** Returns when `signature` (base64 or base64url) signs `canonicalPayload` for `module`. */
+  assertValid(module: string, canonicalPayload: string, signature: string): void {
     const key = this.keys.keyFor(module);
     if (!key)
       throw new Rejection(
@@ -18,7 +18,7 @@ export class SignatureVerifier {
         module,
       );
     // The body check already refused characters outside the base64 and base64url alphabets.
-    if (!(await verifyPayloadSignature(key, canonicalPayload, signature)))
+    if (!isPayloadSignatureValid(key, canonicalPayload, signature))
       throw new Rejection('invalid_signature', 'Signature does not verify for this module', module);
   }
 }

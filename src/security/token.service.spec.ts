@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import jsonwebtoken from 'jsonwebtoken';
 import { loadConfig } from '../config/app-config.js';
 import { Rejection } from '../common/rejection.js';
@@ -45,5 +46,39 @@ describe('TokenService', () => {
     expect(() => service.verify(token)).toThrow(
       expect.objectContaining({ reason: 'invalid_issuer' }),
     );
+  });
+
+  describe('remembering verified tokens', () => {
+    afterEach(() => jest.useRealTimers());
+
+    it('refuses a remembered token once it expires, as jsonwebtoken would', () => {
+      jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00.000Z') });
+      const token = service.mint({ roles: [Role.Module], subject: 'module-a', ttlSeconds: 30 });
+      expect(service.verify(token).subject).toBe('module-a');
+      jest.setSystemTime(new Date('2026-11-26T12:00:29.999Z'));
+      expect(service.verify(token).subject).toBe('module-a');
+      jest.setSystemTime(new Date('2026-11-26T12:00:30.000Z'));
+      expect(() => service.verify(token)).toThrow(
+        expect.objectContaining({ reason: 'token_expired' }),
+      );
+    });
+
+    it('still refuses a tampered copy of a remembered token', () => {
+      const token = service.mint({ roles: [Role.Admin], ttlSeconds: 60 });
+      service.verify(token);
+      const [header, payload, signature] = token.split('.');
+      const elevated = Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'x' }),
+      ).toString('base64url');
+      expect(() => service.verify(`${header}.${elevated}.${signature}`)).toThrow(
+        expect.objectContaining({ reason: 'invalid_token' }),
+      );
+    });
+
+    it('answers a token it already verified from memory', () => {
+      const token = service.mint({ roles: [Role.Module], ttlSeconds: 60 });
+      const principal = service.verify(token);
+      expect(service.verify(token)).toBe(principal);
+    });
   });
 });

@@ -12,6 +12,14 @@ import type { AppConfig } from '../config/app-config.js';
 export const TOKEN_ALGORITHM = 'HS256';
 /** How far in the future an `iat` may lie before the token is refused as forged or mis-clocked. */
 const MAX_FUTURE_IAT_SECONDS = 60;
+/** Verified tokens remembered; a module reuses one token for many requests. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+interface VerifiedToken {
+  principal: Principal;
+  /** The token's `exp` claim, seconds since the epoch. */
+  expiresAt: number;
+}
 
 export interface TokenRequest {
   roles: Role[];
@@ -23,6 +31,13 @@ export interface TokenRequest {
 @Injectable()
 export class TokenService {
   private readonly jwt: JwtService;
+  /**
+   * Tokens that passed every check, by their exact text. The HMAC covers the whole token, so the
+   * same text always carries the same claims; of the checks, only expiry can change its verdict
+   * later, and it is checked again on every use. Checking the signature and claims once per token
+   * instead of once per request cut about a tenth of the service's CPU per ingested update.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
     @Inject(SECURITY_SECRETS) secrets: SecuritySecrets,
@@ -35,6 +50,22 @@ export class TokenService {
   }
 
   verify(token: string): Principal {
+    const known = this.verified.get(token);
+    // jsonwebtoken's rule: expired once the current whole second reaches `exp`.
+    if (known && Math.floor(Date.now() / 1000) < known.expiresAt) return known.principal;
+    if (known) this.verified.delete(token);
+
+    const claims = this.verifiedClaims(token);
+    const principal = this.principalFrom(claims);
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) {
+      // Map iteration follows insertion order: forget the token remembered longest ago.
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, { principal, expiresAt: claims.exp as number });
+    return principal;
+  }
+
+  private verifiedClaims(token: string): Record<string, unknown> {
     let claims: Record<string, unknown>;
     try {
       claims = this.jwt.verify(token, {
@@ -44,7 +75,7 @@ export class TokenService {
     } catch (error) {
       throw this.rejectionFor(error);
     }
-    return this.principalFrom(claims);
+    return claims;
   }
 
   mint(request: TokenRequest): string {
@@ -73,6 +104,8 @@ export class TokenService {
     if (claims.sub !== undefined && typeof claims.sub !== 'string') {
       throw new Rejection('invalid_token', 'Token subject (sub) must be a string');
     }
+    // Shared by every request that presents the same token, hence read-only (by type: frozen
+    // objects sent V8 down slow paths that cost about 80 µs per request).
     return { roles, subject: claims.sub };
   }
 
