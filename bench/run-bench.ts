@@ -50,6 +50,19 @@ const settings = {
   warmupRequests: smoke ? 300 : 30_000,
   modules: ['module-a', 'module-b', 'module-c', 'module-d'],
 };
+/**
+ * `npm run start:prod` without npm in between (so the service's own pid is measured): its node
+ * flags and entry point. The baseline runs with the same flags.
+ */
+const PRODUCTION = (() => {
+  const packageJson = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { scripts: Record<string, string> };
+  const [node, ...args] = packageJson.scripts['start:prod'].trim().split(/\s+/);
+  if (node !== 'node' || args.length === 0)
+    throw new Error('start:prod must be "node [flags] <entry>"');
+  return { nodeFlags: args.slice(0, -1), entry: args[args.length - 1] };
+})();
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
 
@@ -81,7 +94,8 @@ async function withDatabase<T>(label: string, use: (url: string) => Promise<T>):
   }
 }
 
-function start(command: string[], env: Record<string, string>): ChildProcess {
+function start(script: string, env: Record<string, string>): ChildProcess {
+  const command = [...PRODUCTION.nodeFlags, script];
   const child = spawn(process.execPath, command, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -262,7 +276,7 @@ async function main(): Promise<void> {
       () =>
         Promise.all(
           replicaPorts.map(async (replicaPort) => {
-            const child = start(['dist/src/main.js'], serviceEnv(databaseUrl, replicaPort));
+            const child = start(PRODUCTION.entry, serviceEnv(databaseUrl, replicaPort));
             await waitForHttp(`http://127.0.0.1:${replicaPort}/health/live`, child);
             return child;
           }),
@@ -273,7 +287,7 @@ async function main(): Promise<void> {
     );
     // Start to ready on the database the run just filled (migrations already applied).
     const startedAt = process.hrtime.bigint();
-    const child = start(['dist/src/main.js'], serviceEnv(databaseUrl));
+    const child = start(PRODUCTION.entry, serviceEnv(databaseUrl));
     await waitForReady(`${baseUrl}/health/ready`, child);
     const startToReadySeconds = round(Number(process.hrtime.bigint() - startedAt) / 1e9);
     await stop(child);
@@ -286,7 +300,7 @@ async function main(): Promise<void> {
         'baseline',
         async () => {
           await migrate(databaseUrl);
-          const child = start(['dist/bench/baseline-server.js'], {
+          const child = start('dist/bench/baseline-server.js', {
             PORT: String(port),
             DATABASE_URL: databaseUrl,
             JWT_SECRET,
