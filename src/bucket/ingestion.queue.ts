@@ -7,10 +7,11 @@ import type { IncomingEvent } from './ingestion.types.js';
 /** Upper bound of events per transaction; keeps one commit's latency and statement size modest. */
 const MAX_BATCH = 256;
 /**
- * Transactions this instance runs at once. Appends serialize on the chain lock, so more would only
- * queue; two let one batch begin and claim its nonces while the other holds the lock.
+ * Transactions this instance runs at once. Appends serialize on the chain lock, and a transaction
+ * is one statement that never waits on this process, so a second one would only wait for the lock
+ * inside PostgreSQL; with one, batches grow instead, and PostgreSQL spent less CPU per event.
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 1;
 
 interface Waiting {
   event: IncomingEvent;
