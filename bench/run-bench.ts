@@ -4,7 +4,7 @@
  * 1. Starts the service in production mode on a fresh database (DATABASE_URL's server, default the
  *    local PostgreSQL) and drives POST /core/update with autocannon after a warm-up, using bodies
  *    signed beforehand across several modules. Reports accepted/s, p50/p95/p99, every non-201
- *    answer and the service's peak RSS.
+ *    answer, the service's peak RSS and its CPU time per accepted update.
  * 2. Does the same against the minimal baseline server (bench/baseline-server.ts) and prints the
  *    ratio service / baseline.
  * 3. Builds a chain directly in a database and times `chain:verify` over it (entries/s, peak RSS).
@@ -26,6 +26,7 @@ import { generateKeyFiles } from '../src/security/key-files.js';
 import { createChainFixture } from './chain-fixture.js';
 import { presignUpdates } from './presign.js';
 import { PeakRss } from './peak-rss.js';
+import { cpuSecondsOf } from './process-cpu.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -73,6 +74,8 @@ interface LoadFigures {
   otherAnswers: Record<string, number>;
   errors: number;
   peakRssMb: number;
+  /** CPU the server processes used in the measured phase per accepted update: a steadier figure than the rate on a shared machine. */
+  cpuMicrosecondsPerAccepted: number;
 }
 
 function log(message: string): void {
@@ -150,13 +153,21 @@ async function drive(
   baseUrls: string[],
   token: string,
   bodies: string[],
-): Promise<Omit<LoadFigures, 'peakRssMb'> & { seconds: number }> {
+): Promise<
+  Omit<LoadFigures, 'peakRssMb' | 'cpuMicrosecondsPerAccepted'> & {
+    seconds: number;
+    /** Answers per second over the run's second half, once the process has warmed up. */
+    secondHalfPerSecond: number;
+  }
+> {
   const latencies: number[] = [];
   const answers: Record<string, number> = {};
   let next = 0;
   // autocannon ends `amount` runs on its one-second tick; time the answers themselves.
   const startedAt = process.hrtime.bigint();
   let lastAnswerAt = startedAt;
+  let answered = 0;
+  let halfwayAt = startedAt;
   const result = await autocannon({
     // autocannon shares the connections round-robin between several targets; its typings only
     // declare the single-URL form.
@@ -176,6 +187,8 @@ async function drive(
         answers[statusCode] = (answers[statusCode] ?? 0) + 1;
         latencies.push(responseTime);
         lastAnswerAt = process.hrtime.bigint();
+        answered += 1;
+        if (answered === Math.ceil(bodies.length / 2)) halfwayAt = lastAnswerAt;
       });
     },
   });
@@ -187,6 +200,9 @@ async function drive(
   const seconds = Number(lastAnswerAt - startedAt) / 1e9;
   return {
     seconds: round(seconds),
+    secondHalfPerSecond: Math.round(
+      (answered - Math.ceil(bodies.length / 2)) / (Number(lastAnswerAt - halfwayAt) / 1e9),
+    ),
     accepted,
     acceptedPerSecond: Math.round(accepted / seconds),
     latencyMs: {
@@ -216,13 +232,20 @@ async function measure(
   try {
     const warmup = await drive(baseUrls, token, await sign(settings.warmupRequests));
     log(`${label}: warm-up ${warmup.accepted} requests in ${warmup.seconds}s`);
-    // Enough bodies for the measured phase to last its duration even at 1.6× the warm-up rate
-    // (a warmed-up process runs faster than its warm-up did).
-    const count = Math.ceil((warmup.accepted / warmup.seconds) * settings.durationSeconds * 1.6);
+    // Enough bodies for the measured phase to last its duration even at 1.6× the rate of the
+    // warm-up's second half (a process still speeds up after its warm-up).
+    const count = Math.ceil(warmup.secondHalfPerSecond * settings.durationSeconds * 1.6);
     const bodies = await sign(count);
     log(`${label}: measuring ${count} requests at ${settings.connections} connections`);
+    const cpuOfServers = () =>
+      servers.reduce((total, server) => total + cpuSecondsOf(server.pid!), 0);
+    const cpuBefore = cpuOfServers();
     const figures = await drive(baseUrls, token, bodies);
-    return { ...figures, peakRssMb: stopPeaks() };
+    const cpuMicrosecondsPerAccepted = Math.round(
+      ((cpuOfServers() - cpuBefore) / Math.max(1, figures.accepted)) * 1e6,
+    );
+    const { secondHalfPerSecond: _secondHalf, ...reported } = figures;
+    return { ...reported, peakRssMb: stopPeaks(), cpuMicrosecondsPerAccepted };
   } finally {
     stopPeaks();
     await Promise.all(servers.map(stop));
