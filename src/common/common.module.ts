@@ -1,10 +1,4 @@
-import {
-  Global,
-  Inject,
-  Module,
-  type MiddlewareConsumer,
-  type NestModule,
-} from '@nestjs/common';
+import { Global, Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { HttpLogger } from 'pino-http';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
