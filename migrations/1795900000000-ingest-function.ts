@@ -75,7 +75,9 @@ export class IngestFunction1795900000000 implements MigrationInterface {
         END IF;
 
         -- Taken before the head is read, or two replicas could both extend the same head. Held
-        -- until this statement's transaction commits.
+        -- until this statement's transaction commits. Under READ COMMITTED (the service sets it on
+        -- its connections) each statement here takes a fresh snapshot, so the head read below sees
+        -- every append committed before the lock was granted.
         PERFORM pg_advisory_xact_lock(${CHAIN_APPEND_LOCK_KEY});
         SELECT c.sequence, c.hash INTO head_sequence, head_hash
         FROM chain_entries c ORDER BY c.sequence DESC LIMIT 1;

@@ -23,7 +23,11 @@ describe('the ingest_events function (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('ingest_function');
-    dataSource = await createDataSource(db.url, 2).initialize();
+    // The service must append correctly whatever isolation the server defaults to.
+    await db.query(
+      `ALTER DATABASE ${db.name} SET default_transaction_isolation = 'repeatable read'`,
+    );
+    dataSource = await createDataSource(db.url, 4).initialize();
     await runMigrationsExclusively(dataSource);
     transaction = new IngestionTransaction(
       dataSource,
@@ -175,6 +179,21 @@ describe('the ingest_events function (real PostgreSQL)', () => {
       });
       const [{ count }] = await db.query<{ count: string }>('SELECT count(*) AS count FROM nonces');
       expect(count).toBe('4');
+    });
+
+    it('keeps the chain contiguous when batches race (each reads the head after the lock)', async () => {
+      const before = await new ChainRepository(dataSource).head();
+      const rounds = Array.from({ length: 10 }, (_, round) =>
+        Promise.all(
+          ['a', 'b', 'c'].map((racer) =>
+            transaction.commit([event(`nonce-race-${round}-${racer}-00000`)]),
+          ),
+        ),
+      );
+      const outcomes = (await Promise.all(rounds)).flat(2);
+      expect(outcomes.every((outcome) => 'accepted' in outcome)).toBe(true);
+      const verdict = await verifyChain(new ChainRepository(dataSource).streamFrom(1));
+      expect(verdict).toMatchObject({ valid: true, length: before.length + 30 });
     });
 
     it('stores nothing for a batch of replays', async () => {

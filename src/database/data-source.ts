@@ -16,7 +16,14 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000, application_name: 'core-bucket-bridge' },
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5000,
+      application_name: 'core-bucket-bridge',
+      // Whatever the server's default: `ingest_events` must read the chain head with a snapshot
+      // taken after the chain lock was granted, which READ COMMITTED gives each statement.
+      options: '-c default_transaction_isolation=read\\ committed',
+    },
   };
 }
 
