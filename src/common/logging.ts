@@ -47,7 +47,7 @@ const STACK_TRACE = /\n\s+at .+/;
 /**
  * Nest's logger on the root pino logger: one JSON line per call, `context` naming the caller.
  * Deliberately without request-bound loggers (nestjs-pino's): those need AsyncLocalStorage, which
- * on Node 20 runs a hook on every promise the process creates, and cost a sixth of the service's
+ * on Node 20 runs a hook on every promise the process creates, and cost about 8% of the service's
  * CPU per ingested update (BENCHMARKS.md).
  */
 @Injectable()
