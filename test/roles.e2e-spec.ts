@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 
-type Caller = 'module' | 'automation' | 'admin' | 'none';
+type Caller = 'module' | 'automation' | 'admin' | 'auditor' | 'none';
 
 interface EndpointRule {
   method: 'get' | 'post';
@@ -22,94 +22,94 @@ const ROLE_MATRIX: EndpointRule[] = [
   {
     method: 'post',
     path: '/core/update',
-    expected: { module: 201, automation: 403, admin: 201, none: 401 },
+    expected: { module: 201, automation: 403, admin: 201, auditor: 403, none: 401 },
     body: (keys) => signed(keys.privateKeyPem, updatePayload()),
   },
   {
     method: 'post',
     path: '/core/heartbeat',
-    expected: { module: 201, automation: 201, admin: 201, none: 401 },
+    expected: { module: 201, automation: 201, admin: 201, auditor: 403, none: 401 },
     body: (keys) => signed(keys.privateKeyPem, heartbeatPayload()),
   },
   {
     method: 'get',
     path: '/bucket/status',
-    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/verify',
-    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+    expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/export',
-    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+    expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/entries/1',
-    expected: { module: 403, automation: 403, admin: 200, none: 401 },
+    expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/checkpoint',
-    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/checkpoint/1',
-    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/provenance/checkpoint-key',
-    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'post',
     path: '/provenance/checkpoint',
-    expected: { module: 403, automation: 403, admin: 201, none: 401 },
+    expected: { module: 403, automation: 403, admin: 201, auditor: 403, none: 401 },
   },
   {
     method: 'get',
     path: '/core/health',
-    expected: { module: 200, automation: 200, admin: 200, none: 401 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },
   {
     method: 'get',
     path: '/health/live',
-    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
   },
   {
     method: 'get',
     path: '/health/ready',
-    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
   },
   {
     method: 'get',
     path: '/metrics',
-    expected: { module: 200, automation: 200, admin: 200, none: 200 },
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
   },
   {
     method: 'get',
     path: '/automation/jobs',
-    expected: { module: 403, automation: 200, admin: 200, none: 401 },
+    expected: { module: 403, automation: 200, admin: 200, auditor: 403, none: 401 },
   },
   {
     method: 'get',
     path: '/automation/runs',
-    expected: { module: 403, automation: 200, admin: 200, none: 401 },
+    expected: { module: 403, automation: 200, admin: 200, auditor: 403, none: 401 },
   },
   // An unknown job: the role passes the guard and then meets 404.
   {
     method: 'post',
     path: '/automation/jobs/no-such-job/run',
-    expected: { module: 403, automation: 404, admin: 404, none: 401 },
+    expected: { module: 403, automation: 404, admin: 404, auditor: 403, none: 401 },
   },
 ];
 
-const CALLERS: Caller[] = ['module', 'automation', 'admin', 'none'];
+const CALLERS: Caller[] = ['module', 'automation', 'admin', 'auditor', 'none'];
 
 describe('role matrix (SPEC §3)', () => {
   let db: TestDatabase;

@@ -29,7 +29,7 @@ export class BucketController {
   }
 
   @Get('bucket/status')
-  @Roles([Role.Module, Role.Automation, Role.Admin])
+  @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
   status(): Promise<BucketStatus> {
     return this.statusService.status();
   }

@@ -5,7 +5,7 @@ import { resolveJwtSecret } from '../security/security-secrets.js';
 import { TOKEN_ALGORITHM } from '../security/token.service.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 
-const USAGE = `Usage: npm run token -- --role <module|automation|admin> [--role ...] [--sub <module>] [--ttl <seconds>]
+const USAGE = `Usage: npm run token -- --role <module|automation|admin|auditor> [--role ...] [--sub <module>] [--ttl <seconds>]
 
 Prints an HS256 bearer token signed with JWT_SECRET (in development, the generated
 KEYS_DIR/jwt-secret). --sub binds a module token to one module. --ttl defaults to 3600.`;
@@ -23,7 +23,7 @@ runCli(() => {
   if (flags.help) return void console.log(USAGE);
   const roles = flags.role ?? [];
   if (roles.length === 0 || !roles.every(isRole))
-    fail(`--role must be module, automation or admin\n\n${USAGE}`);
+    fail(`--role must be module, automation, admin or auditor\n\n${USAGE}`);
   const ttl = Number(flags.ttl);
   if (!Number.isInteger(ttl) || ttl < 1)
     fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);

@@ -33,7 +33,7 @@ export class HealthController {
   }
 
   @Get('core/health')
-  @Roles([Role.Module, Role.Automation, Role.Admin])
+  @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
   @HealthCheck()
   coreHealthReport(): Promise<CoreHealthReport> {
     return this.coreHealth.reportOrFail();

@@ -14,7 +14,7 @@ import { ProvenanceService, type ChainEntryView } from './provenance.service.js'
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 
 @Controller('provenance')
-@Roles([Role.Admin])
+@Roles([Role.Admin, Role.Auditor])
 export class ProvenanceController {
   constructor(private readonly provenance: ProvenanceService) {}
 

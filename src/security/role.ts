@@ -2,9 +2,11 @@ export enum Role {
   Module = 'module',
   Automation = 'automation',
   Admin = 'admin',
+  /** Read-only: provenance, proofs, checkpoints, status and health; no writes, no automation control. */
+  Auditor = 'auditor',
 }
 
-export const ALL_ROLES: readonly Role[] = [Role.Module, Role.Automation, Role.Admin];
+export const ALL_ROLES: readonly Role[] = [Role.Module, Role.Automation, Role.Admin, Role.Auditor];
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ALL_ROLES as readonly string[]).includes(value);
