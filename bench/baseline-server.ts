@@ -2,8 +2,9 @@
  * The benchmark's baseline: the same work as `POST /core/update` without the framework — token
  * check (remembering verified tokens, as the service does), body shape, signature over the
  * canonical bytes, freshness, then nonce + chain entry + bucket row in one transaction by the
- * same `ingest_events` call, with group commit. What the service costs beyond this is what
- * NestJS, Express, TypeORM and the service's extras cost.
+ * same `ingest_events` call (`appendBatchVia`, which `ChainRepository.appendBatch` uses too), with
+ * group commit. What the service costs beyond this is what NestJS, Express, TypeORM and the
+ * service's extras cost.
  *
  * Env: PORT, DATABASE_URL, JWT_SECRET, PUBLIC_KEY_FILE, MAX_CLOCK_SKEW_SECONDS (default 300).
  */
@@ -13,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import jsonwebtoken from 'jsonwebtoken';
 import pg from 'pg';
 import { canonicalJson, type JsonObject } from '../src/common/canonical-json.js';
+import { appendBatchVia, type AppendedRow } from '../src/provenance/chain-append.js';
 
 const BODY_LIMIT = 256 * 1024;
 const MAX_BATCH = 256;
@@ -132,37 +134,34 @@ async function drain(): Promise<void> {
 }
 
 async function commit(batch: Pending[]): Promise<void> {
-  const { rows } = await pool.query<{
-    event_index: number;
-    sequence: string;
-    entry_timestamp: string;
-    previous_hash: string;
-    hash: string;
-  }>('SELECT * FROM ingest_events($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-    batch.map(() => 'update'),
-    batch.map((p) => p.module),
-    batch.map((p) => p.nonce),
-    batch.map((p) => new Date(p.signedAt.getTime() + skewMs + 60_000)),
-    batch.map((p) => p.canonicalPayload),
-    batch.map((p) => p.signature),
-    batch.map((p) => p.signedAt),
-    batch.map(() => null),
-    batch.map(() => null),
-  ]);
-  const answers = batch.map(() => reject('replay_detected', 409));
-  for (const row of rows) {
-    answers[row.event_index - 1] = [
-      201,
-      {
-        status: 'accepted',
-        sequence: Number(row.sequence),
-        hash: row.hash,
-        previous_hash: row.previous_hash,
-        received_at: row.entry_timestamp,
-      },
-    ];
-  }
-  batch.forEach((pending, index) => pending.resolve(answers[index]));
+  const outcomes = await appendBatchVia(
+    async (sql, parameters) => (await pool.query<AppendedRow>(sql, parameters)).rows,
+    batch.map((pending) => ({
+      type: 'update',
+      module: pending.module,
+      nonce: pending.nonce,
+      nonceExpiresAt: new Date(pending.signedAt.getTime() + skewMs + 60_000),
+      signedAt: pending.signedAt,
+      canonicalPayload: pending.canonicalPayload,
+      signature: pending.signature,
+    })),
+  );
+  outcomes.forEach((outcome, index) =>
+    batch[index].resolve(
+      'accepted' in outcome
+        ? [
+            201,
+            {
+              status: 'accepted',
+              sequence: outcome.accepted.sequence,
+              hash: outcome.accepted.hash,
+              previous_hash: outcome.accepted.previousHash,
+              received_at: outcome.accepted.timestamp,
+            },
+          ]
+        : reject('replay_detected', 409),
+    ),
+  );
 }
 
 const server = createServer((request, response) => {

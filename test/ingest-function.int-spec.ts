@@ -1,16 +1,34 @@
+import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
-import { IngestionTransaction } from '../src/bucket/ingestion.transaction.js';
-import type { IncomingEvent } from '../src/bucket/ingestion.types.js';
 import { canonicalJson } from '../src/common/canonical-json.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { createDataSource } from '../src/database/data-source.js';
 import { runMigrationsExclusively } from '../src/database/migrate.js';
+import type { PendingEvent } from '../src/provenance/chain-append.js';
 import { canonicalEvent, GENESIS_HASH } from '../src/provenance/chain-hash.js';
 import { verifyChain } from '../src/provenance/chain-verifier.js';
 import { ChainRepository } from '../src/provenance/chain.repository.js';
 import { NonceRepository } from '../src/security/nonce.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { loadVectors } from './support/vectors.js';
+
+const INGEST_EVENTS_SQL = new URL('../src/provenance/ingest-events.sql', import.meta.url);
+
+/** The file's `CREATE OR REPLACE FUNCTION` statements by function name, in the file's order. */
+function functionsDefinedIn(sql: string): Map<string, string> {
+  const statements = sql.split(/^(?=CREATE OR REPLACE FUNCTION )/m).slice(1);
+  return new Map(
+    statements.map((statement) => [
+      /^CREATE OR REPLACE FUNCTION public\.(\w+)\(/.exec(statement)![1],
+      statement.trim().replace(/;$/, ''),
+    ]),
+  );
+}
+
+/** Indentation and line breaks are the writer's; everything else must match. */
+function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
 
 /**
  * The ingestion transaction appends in PostgreSQL (`ingest_events`), so the chain formula of SPEC §5
@@ -19,7 +37,8 @@ import { loadVectors } from './support/vectors.js';
 describe('the ingest_events function (real PostgreSQL)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
-  let transaction: IngestionTransaction;
+  let chain: ChainRepository;
+  let nonces: NonceRepository;
 
   beforeAll(async () => {
     db = await createTestDatabase('ingest_function');
@@ -29,10 +48,8 @@ describe('the ingest_events function (real PostgreSQL)', () => {
     );
     dataSource = await createDataSource(db.url, 4).initialize();
     await runMigrationsExclusively(dataSource);
-    transaction = new IngestionTransaction(
-      dataSource,
-      new NonceRepository(dataSource, loadConfig({})),
-    );
+    chain = new ChainRepository(dataSource);
+    nonces = new NonceRepository(dataSource, loadConfig({}));
   });
 
   afterAll(async () => {
@@ -81,9 +98,22 @@ describe('the ingest_events function (real PostgreSQL)', () => {
     }
   });
 
+  it('holds each function exactly as src/provenance/ingest-events.sql writes it', async () => {
+    const definitions = functionsDefinedIn(readFileSync(INGEST_EVENTS_SQL, 'utf8'));
+    expect([...definitions.keys()]).toEqual(['chain_event_text', 'chain_hash', 'ingest_events']);
+    for (const [name, definition] of definitions) {
+      // `::regproc` also fails when an older overload of the function survived the migrations.
+      const [row] = await db.query<{ definition: string }>(
+        'SELECT pg_get_functiondef($1::regproc) AS definition',
+        [name],
+      );
+      expect(collapseWhitespace(row.definition)).toBe(collapseWhitespace(definition));
+    }
+  });
+
   describe('a batch', () => {
     const signedAt = new Date();
-    const event = (nonce: string, extra: Partial<IncomingEvent> = {}): IncomingEvent => {
+    const event = (nonce: string, extra: Partial<PendingEvent> = {}): PendingEvent => {
       const payload = {
         module: 'module-a',
         nonce,
@@ -94,6 +124,7 @@ describe('the ingest_events function (real PostgreSQL)', () => {
         type: 'update',
         module: 'module-a',
         nonce,
+        nonceExpiresAt: nonces.expiresAt(signedAt),
         signedAt,
         canonicalPayload: canonicalJson(payload),
         signature: `sig-${nonce}`,
@@ -114,12 +145,12 @@ describe('the ingest_events function (real PostgreSQL)', () => {
       });
 
     it('accepts each nonce once, appends in order and stores rows and totals with it', async () => {
-      const first = await transaction.commit([event('nonce-used-before-0001')]);
+      const first = await chain.appendBatch([event('nonce-used-before-0001')]);
       expect(first).toEqual([
         { accepted: expect.objectContaining({ sequence: 1, previousHash: GENESIS_HASH }) },
       ]);
 
-      const outcomes = await transaction.commit([
+      const outcomes = await chain.appendBatch([
         event('nonce-batch-000000001'),
         event('nonce-used-before-0001'),
         heartbeat('nonce-batch-000000002', 'alive', 'node-1'),
@@ -141,7 +172,7 @@ describe('the ingest_events function (real PostgreSQL)', () => {
       );
 
       // The service's own walk recomputes every hash PostgreSQL made.
-      const verdict = await verifyChain(new ChainRepository(dataSource).streamFrom(1));
+      const verdict = await verifyChain(chain.streamFrom(1));
       expect(verdict).toEqual({ valid: true, length: 4, head_hash: accepted[2].hash });
 
       const rows = await db.query(
@@ -182,26 +213,26 @@ describe('the ingest_events function (real PostgreSQL)', () => {
     });
 
     it('keeps the chain contiguous when batches race (each reads the head after the lock)', async () => {
-      const before = await new ChainRepository(dataSource).head();
+      const before = await chain.head();
       const rounds = Array.from({ length: 10 }, (_, round) =>
         Promise.all(
           ['a', 'b', 'c'].map((racer) =>
-            transaction.commit([event(`nonce-race-${round}-${racer}-00000`)]),
+            chain.appendBatch([event(`nonce-race-${round}-${racer}-00000`)]),
           ),
         ),
       );
       const outcomes = (await Promise.all(rounds)).flat(2);
       expect(outcomes.every((outcome) => 'accepted' in outcome)).toBe(true);
-      const verdict = await verifyChain(new ChainRepository(dataSource).streamFrom(1));
+      const verdict = await verifyChain(chain.streamFrom(1));
       expect(verdict).toMatchObject({ valid: true, length: before.length + 30 });
     });
 
     it('stores nothing for a batch of replays', async () => {
-      const before = await new ChainRepository(dataSource).head();
-      expect(await transaction.commit([event('nonce-batch-000000001')])).toEqual([
+      const before = await chain.head();
+      expect(await chain.appendBatch([event('nonce-batch-000000001')])).toEqual([
         { replayed: true },
       ]);
-      expect(await new ChainRepository(dataSource).head()).toEqual(before);
+      expect(await chain.head()).toEqual(before);
     });
   });
 });

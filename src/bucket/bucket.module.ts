@@ -3,14 +3,13 @@ import { ProvenanceModule } from '../provenance/provenance.module.js';
 import { BucketController } from './bucket.controller.js';
 import { BucketRepository } from './bucket.repository.js';
 import { IngestionQueue } from './ingestion.queue.js';
-import { IngestionTransaction } from './ingestion.transaction.js';
 import { IntakeService } from './intake.service.js';
 import { StatusService } from './status.service.js';
 
 @Module({
   imports: [ProvenanceModule],
   controllers: [BucketController],
-  providers: [BucketRepository, IngestionTransaction, IngestionQueue, IntakeService, StatusService],
+  providers: [BucketRepository, IngestionQueue, IntakeService, StatusService],
   exports: [StatusService],
 })
 export class BucketModule {}

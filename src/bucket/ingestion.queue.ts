@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import type { StoredChainEntry } from '../provenance/chain-entry.js';
-import { IngestionTransaction } from './ingestion.transaction.js';
+import { ChainRepository } from '../provenance/chain.repository.js';
+import { NonceRepository } from '../security/nonce.repository.js';
 import type { IncomingEvent } from './ingestion.types.js';
 
 /** Upper bound of events per transaction; keeps one commit's latency and statement size modest. */
@@ -30,7 +31,10 @@ export class IngestionQueue implements OnApplicationShutdown {
   private waiting: Waiting[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly transaction: IngestionTransaction) {}
+  constructor(
+    private readonly chain: ChainRepository,
+    private readonly nonces: NonceRepository,
+  ) {}
 
   /** Resolves with the chain entry once committed; rejects with a `Rejection` otherwise. */
   submit(event: IncomingEvent): Promise<StoredChainEntry> {
@@ -58,7 +62,12 @@ export class IngestionQueue implements OnApplicationShutdown {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await this.transaction.commit(batch.map((waiting) => waiting.event));
+      const outcomes = await this.chain.appendBatch(
+        batch.map(({ event }) => ({
+          ...event,
+          nonceExpiresAt: this.nonces.expiresAt(event.signedAt),
+        })),
+      );
       outcomes.forEach((outcome, index) => {
         const { resolve, reject, event } = batch[index];
         if ('accepted' in outcome) resolve(outcome.accepted);

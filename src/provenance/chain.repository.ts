@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { appendBatchVia, type AppendOutcome, type PendingEvent } from './chain-append.js';
 import { GENESIS_HASH } from './chain-hash.js';
 import type { StoredChainEntry } from './chain-entry.js';
 
@@ -57,6 +58,17 @@ type ChainRowValues = [
 @Injectable()
 export class ChainRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * SPEC §4 step 8 for a batch: claims the nonces, appends the chain entries and stores the bucket
+   * rows, all or nothing, in one statement that commits on its own, so the chain lock is never held
+   * while this process is busy with HTTP work. Outcomes come in the order of `events`; it throws
+   * (nothing stored) when the database fails. Callers acknowledge an event only once this resolves,
+   * so an acknowledged event survives any crash, and a failed batch leaves no nonce to block a retry.
+   */
+  appendBatch(events: readonly PendingEvent[]): Promise<AppendOutcome[]> {
+    return appendBatchVia((sql, parameters) => this.dataSource.query(sql, parameters), events);
+  }
 
   /** The committed head, read outside any append. */
   async head(): Promise<ChainHead> {
