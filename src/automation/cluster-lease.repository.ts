@@ -1,16 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-
-/**
- * First key of the automation's advisory locks (the second is `hashtext(job)`). Two-key locks
- * live apart from the one-key lock the migrations take.
- */
-const LOCK_NAMESPACE = 0x6175746f; // "auto"
+import {
+  acquireSessionLock,
+  AdvisoryLock,
+  type HeldAdvisoryLock,
+} from '../database/advisory-lock.js';
 
 /** Held while a cluster job runs on this replica. */
-export interface ClusterLock {
-  release(): Promise<void>;
-}
+export type ClusterLock = HeldAdvisoryLock;
 
 /**
  * Makes a cluster-scoped job run once per tick across replicas. Two mechanisms, because each
@@ -26,34 +23,8 @@ export class ClusterLeaseRepository {
    * Takes the job's session advisory lock on a dedicated connection, held until `release()`.
    * Undefined when another replica holds it.
    */
-  async tryLock(job: string): Promise<ClusterLock | undefined> {
-    const connection = this.dataSource.createQueryRunner();
-    await connection.connect();
-    try {
-      const [{ locked }]: Array<{ locked: boolean }> = await connection.query(
-        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
-        [LOCK_NAMESPACE, job],
-      );
-      if (!locked) {
-        await connection.release();
-        return undefined;
-      }
-    } catch (error) {
-      await connection.release();
-      throw error;
-    }
-    return {
-      release: async () => {
-        try {
-          await connection.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
-            LOCK_NAMESPACE,
-            job,
-          ]);
-        } finally {
-          await connection.release();
-        }
-      },
-    };
+  tryLock(job: string): Promise<ClusterLock | undefined> {
+    return acquireSessionLock(this.dataSource, [AdvisoryLock.AutomationJob, job], { wait: false });
   }
 
   /**

@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-
-/**
- * Serializes checkpoint signing across replicas, so they do not all verify and sign the same new
- * head at once. Duplicates would be harmless anyway: the length is the primary key.
- */
-const CHECKPOINT_LOCK_KEY = 0x63706b; // "cpk"
+import { AdvisoryLock, withAdvisoryLock } from '../database/advisory-lock.js';
 
 /** A signed checkpoint as kept in the `checkpoints` table. */
 export interface StoredCheckpoint {
@@ -56,27 +51,17 @@ export class CheckpointRepository {
   }
 
   /**
-   * Runs `work` while holding the cluster-wide checkpoint lock. `wait: false` gives up at once
-   * when another replica holds it (the periodic job) and resolves `undefined` then.
+   * Runs `work` while the cluster-wide checkpoint lock is held, so replicas do not all verify and
+   * sign the same new head at once (duplicates would be harmless: the length is the primary key).
+   * The lock only scopes `work` in time; `work` reads and writes on pooled connections.
+   * `wait: false` gives up at once when another replica holds it (the periodic job) and resolves
+   * `undefined` then.
    */
-  async withLock<T>(wait: boolean, work: () => Promise<T>): Promise<T | undefined> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const [{ locked }] = (await runner.query(
-        wait
-          ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)'
-          : 'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [CHECKPOINT_LOCK_KEY],
-      )) as Array<{ locked: boolean }>;
-      const result = locked ? await work() : undefined;
-      await runner.commitTransaction();
-      return result;
-    } finally {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      await runner.release();
-    }
+  whileLocked<T>({ wait }: { wait: boolean }, work: () => Promise<T>): Promise<T | undefined> {
+    return withAdvisoryLock(this.dataSource, AdvisoryLock.Checkpoint, work, {
+      wait,
+      scope: 'transaction',
+    });
   }
 
   private async one(sql: string, params: unknown[]): Promise<StoredCheckpoint | undefined> {

@@ -81,7 +81,7 @@ export class CheckpointService {
 
   /** Signs the current head now, waiting for a checkpoint another replica is signing. */
   async checkpointNow(): Promise<CheckpointView> {
-    const checkpoint = await this.checkpoints.withLock(true, () => this.signHead());
+    const checkpoint = await this.checkpoints.whileLocked({ wait: true }, () => this.signHead());
     return this.toView(checkpoint!);
   }
 
@@ -90,7 +90,7 @@ export class CheckpointService {
    * since the last checkpoint. Skips when another replica is signing right now.
    */
   async checkpointIfDue(now = new Date()): Promise<CheckpointView | undefined> {
-    const signed = await this.checkpoints.withLock(false, async () => {
+    const signed = await this.checkpoints.whileLocked({ wait: false }, async () => {
       const [latest, head] = await Promise.all([this.checkpoints.latest(), this.chain.head()]);
       return this.isDue(latest, head, now) ? this.signHead() : undefined;
     });

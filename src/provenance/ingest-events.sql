@@ -12,6 +12,9 @@
 -- lock is therefore held only for the database's own work and the commit, never while a busy
 -- service gets round to sending its next statement. The caller is `ChainRepository.appendBatch`
 -- (src/provenance/chain-append.ts builds the argument).
+--
+-- The chain lock's key, 6514798, is AdvisoryLock.ChainAppend (src/database/advisory-lock.ts, whose
+-- spec holds the two equal).
 
 CREATE OR REPLACE FUNCTION public.chain_event_text(type text, module text, payload text, signature text)
  RETURNS text
