@@ -22,6 +22,14 @@ export interface CoreHealthReport {
   heartbeats: ClusterFiguresSnapshot['heartbeats'] | null;
 }
 
+/** A failed check or a shutdown: `GET /core/health` answers 503 with the report as its body. */
+export class CoreHealthFailedError extends Error {
+  constructor(readonly report: CoreHealthReport) {
+    super(`health is ${report.status}`);
+    this.name = 'CoreHealthFailedError';
+  }
+}
+
 /** SPEC §6 `GET /core/health`: the readiness checks, this instance's performance, cluster figures. */
 @Injectable()
 export class CoreHealthService {
@@ -54,10 +62,10 @@ export class CoreHealthService {
     };
   }
 
-  /** The report, thrown as a 503 (with the same body) when a check fails or shutdown began. */
+  /** The report, thrown as `CoreHealthFailedError` when a check fails or shutdown began. */
   async reportOrFail(): Promise<CoreHealthReport> {
     const report = await this.report();
-    if (report.status !== 'ok') throw new ServiceUnavailableException(report);
+    if (report.status !== 'ok') throw new CoreHealthFailedError(report);
     return report;
   }
 

@@ -1,4 +1,5 @@
-import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import { NotFoundError } from '../common/rejection.js';
 import type { Response } from 'express';
 import { Public } from '../security/decorators.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
@@ -11,7 +12,7 @@ export class MetricsController {
   @Get()
   @Public()
   async scrape(@Res() response: Response): Promise<void> {
-    if (!this.metrics.enabled) throw new NotFoundException('Cannot GET /metrics');
+    if (!this.metrics.enabled) throw new NotFoundError('Cannot GET /metrics');
     response.type(this.metrics.contentType).send(await this.metrics.text());
   }
 }
