@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LogMirror } from '../common/log-mirror.js';
+import { OutcomeRecorder } from '../common/outcome-recorder.js';
 import { toExportLine, type StoredChainEntry } from '../provenance/chain-entry.js';
 import { RecentNonces } from '../security/recent-nonces.js';
 import type { VerifiedEnvelope } from '../security/signed-request.js';
@@ -22,6 +23,7 @@ export class IntakeService {
     private readonly queue: IngestionQueue,
     private readonly recentNonces: RecentNonces,
     private readonly mirror: LogMirror,
+    private readonly outcomes: OutcomeRecorder,
   ) {}
 
   acceptUpdate(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
@@ -50,6 +52,7 @@ export class IntakeService {
       ...details,
     });
     this.recentNonces.remember(envelope.nonce);
+    this.outcomes.accepted(entry.type);
     this.mirrorAccepted(entry, details);
     return {
       status: 'accepted',

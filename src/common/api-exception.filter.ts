@@ -8,13 +8,14 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { noteAnsweredRejection } from './answered-rejection.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 import { REASONS } from './reasons.js';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
 
 /**
  * Maps every error to a JSON answer. A rejection gets the SPEC §4 body with the status its reason has
- * in `REASONS`; the security ones are also recorded. Nest's router 404 becomes `not_found`; our code
+ * in `REASONS`; the security ones are also logged and counted. Nest's router 404 becomes `not_found`; our code
  * throws no `HttpException`, so any other one is a bug and is answered like every unknown error: a
  * generic 500 with a request id, its stack trace in the log only.
  */
@@ -22,7 +23,10 @@ import { RejectionRecorder } from './rejection-recorder.js';
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
-  constructor(private readonly recorder: RejectionRecorder) {}
+  constructor(
+    private readonly recorder: RejectionRecorder,
+    private readonly outcomes: OutcomeRecorder,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -38,6 +42,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const { status, security } = REASONS[error.reason];
       if (security) {
         this.recorder.record(error, { method: request.method, path: request.path });
+        this.outcomes.rejected(error.reason);
         noteAnsweredRejection(response, error.reason);
       }
       response.status(status).json(rejectionBody(error.reason, error.message));

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_VERSION } from './app-version.js';
 import { ClusterFigures, type ClusterFiguresSnapshot } from './cluster-figures.js';
 import { DATABASE_CHECK, ReadinessChecks } from './readiness.checks.js';
-import { RequestStats, type PerformanceFigures } from './request-stats.js';
+import { MetricsStore, type PerformanceFigures } from './metrics-store.js';
 
 /** The body of `GET /core/health` and of each `metrics.jsonl` line. */
 export interface CoreHealthReport {
@@ -38,7 +38,7 @@ export class CoreHealthService {
   constructor(
     private readonly health: HealthCheckService,
     private readonly readiness: ReadinessChecks,
-    private readonly requests: RequestStats,
+    private readonly metrics: MetricsStore,
     private readonly cluster: ClusterFigures,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -55,7 +55,7 @@ export class CoreHealthService {
       version: APP_VERSION,
       uptime_seconds: Math.round(process.uptime()),
       checks: checks.details,
-      performance: this.requests.figures(),
+      performance: await this.metrics.performance(),
       security: cluster?.security ?? null,
       chain: cluster?.chain ?? null,
       heartbeats: cluster?.heartbeats ?? null,
