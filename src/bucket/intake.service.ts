@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LogMirror } from '../common/log-mirror.js';
+import { EVENT_MIRROR_FILES, LogMirror } from '../common/log-mirror.js';
 import { OutcomeRecorder } from '../common/outcome-recorder.js';
 import { toExportLine, type StoredChainEntry } from '../provenance/chain-entry.js';
 import { RecentNonces } from '../security/recent-nonces.js';
@@ -74,13 +74,12 @@ export class IntakeService {
       sequence: entry.sequence,
       hash: entry.hash,
     };
-    if (entry.type === 'update') this.mirror.write('core_sync.log', summary);
-    else
-      this.mirror.write('heartbeat.log', {
-        ...summary,
-        status: details.status,
-        node: details.node,
-      });
+    // Heartbeats also carry their status and node; `undefined` fields are not serialized.
+    this.mirror.write(EVENT_MIRROR_FILES[entry.type], {
+      ...summary,
+      status: details.status,
+      node: details.node,
+    });
     this.mirror.write('provenance_chain.jsonl', toExportLine(entry));
   }
 }

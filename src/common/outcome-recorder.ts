@@ -1,3 +1,4 @@
+import type { EventKind } from './event-kinds.js';
 import type { Reason } from './reasons.js';
 
 /**
@@ -6,6 +7,6 @@ import type { Reason } from './reasons.js';
  * Bound by the metrics store.
  */
 export abstract class OutcomeRecorder {
-  abstract accepted(kind: string): void;
+  abstract accepted(kind: EventKind): void;
   abstract rejected(reason: Reason): void;
 }

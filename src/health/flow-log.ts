@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { EventKind } from '../common/event-kinds.js';
 import { LogMirror } from '../common/log-mirror.js';
 
 /** A finished update or heartbeat request, as `flow.log` records it. */
 export interface FlowOutcome {
-  kind: string;
+  kind: EventKind;
   status: number;
   /** The SPEC §4 reason when the request was rejected. */
   rejectionReason: string | undefined;

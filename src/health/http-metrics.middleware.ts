@@ -3,28 +3,24 @@ import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { answeredRejectionOf } from '../common/answered-rejection.js';
 import type { BridgeRequest } from '../security/signed-request.js';
+import { SignedRoutes } from '../security/signed-routes.js';
 import { FlowLog } from './flow-log.js';
 import { MetricsStore } from './metrics-store.js';
 
 /** The route label of requests no route matched, so unknown URLs cannot grow the label set. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** The signed routes of the Bucket controller, whose events `flow.log` follows. */
-const SIGNED_EVENT_TYPES: Record<string, string> = {
-  'POST /core/update': 'update',
-  'POST /core/heartbeat': 'heartbeat',
-};
-
 /**
  * Sees every request finish, rejected by a guard or not, and makes it one observation of the
- * metrics store (route template, status, latency) and, for updates and heartbeats, one `flow.log`
- * line. Accepted and rejected events are counted where they happen (intake, error filter).
+ * metrics store (route template, status, latency) and, for each `@SignedRequest(kind)` route, one
+ * `flow.log` line. Accepted and rejected events are counted where they happen (intake, error filter).
  */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
   constructor(
     private readonly store: MetricsStore,
     private readonly flowLog: FlowLog,
+    private readonly signedRoutes: SignedRoutes,
   ) {}
 
   use(request: BridgeRequest, response: Response, next: NextFunction): void {
@@ -45,7 +41,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const latencyMs = performance.now() - startedAt;
     const route = routeTemplateOf(request, middlewareRoute);
     this.store.observeRequest(request.method, route, response.statusCode, latencyMs);
-    const kind = SIGNED_EVENT_TYPES[`${request.method} ${route}`];
+    const kind = this.signedRoutes.kindOf(request.method, route);
     if (kind && this.flowLog.enabled) {
       this.flowLog.write({
         kind,

@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventKind } from '../common/event-kinds.js';
 import { OutcomeRecorder } from '../common/outcome-recorder.js';
 import type { Reason } from '../common/reasons.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -119,7 +120,7 @@ export class MetricsStore extends OutcomeRecorder implements OnModuleInit, OnMod
     this.requestDuration.observe({ method, route, status }, latencyMs / 1000);
   }
 
-  accepted(kind: string): void {
+  accepted(kind: EventKind): void {
     this.acceptedEvents.inc({ type: kind });
   }
 
