@@ -10,6 +10,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './health/metrics.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecuritySecrets } from './security/security-secrets.js';
@@ -33,6 +34,7 @@ export class AppModule {
         CommonModule,
         SecurityModule.forRoot(secrets),
         ProvenanceModule,
+        MetricsModule,
         BucketModule,
         HealthModule,
         AutomationModule.forRoot(config),

@@ -1,8 +1,10 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { RecordedRun } from '../src/automation/automation-run.repository.js';
+import { SecurityAudit } from '../src/security/security-audit.service.js';
 import { pollFor, jobOf, TEST_PLUGIN_DIRS, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -152,6 +154,7 @@ describe('automation control API (SPEC §3, §8)', () => {
     expect(first.status).toBe(202);
     const second = await call('post', '/automation/jobs/gate/run', tokens.automation);
     expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ status: 'rejected', reason: 'job_running' });
     const jobs = await call('get', '/automation/jobs', tokens.automation);
     expect(jobs.body.jobs.find((job: { name: string }) => job.name === 'gate').running).toBe(true);
 
@@ -184,7 +187,7 @@ describe('automation control API (SPEC §3, §8)', () => {
   it('answers 404 for an unknown job', async () => {
     const response = await call('post', '/automation/jobs/nope/run', tokens.admin);
     expect(response.status).toBe(404);
-    expect(response.body).toMatchObject({ status: 'rejected', reason: 'not_found' });
+    expect(response.body).toMatchObject({ status: 'rejected', reason: 'unknown_job' });
   });
 
   it('filters and limits the run history, newest first', async () => {
@@ -195,6 +198,21 @@ describe('automation control API (SPEC §3, §8)', () => {
     const all = await call('get', '/automation/runs', tokens.automation);
     const ids = all.body.runs.map((run: RecordedRun) => run.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
-    expect((await call('get', '/automation/runs?limit=abc', tokens.automation)).status).toBe(400);
+  });
+
+  it('answers ?limit=abc 400 invalid_parameter, and does not count it as a security rejection', async () => {
+    const audit = jest.spyOn(bridge.app.get(SecurityAudit), 'record');
+    try {
+      const response = await call('get', '/automation/runs?limit=abc', tokens.automation);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        status: 'rejected',
+        reason: 'invalid_parameter',
+        message: 'limit must be a positive integer',
+      });
+      expect(audit).not.toHaveBeenCalled();
+    } finally {
+      audit.mockRestore();
+    }
   });
 });

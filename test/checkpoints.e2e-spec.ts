@@ -78,6 +78,7 @@ describe('signed checkpoints', () => {
     expect((await get('/provenance/checkpoint')).status).toBe(404);
     const empty = await signNow();
     expect(empty.status).toBe(409);
+    expect(empty.body).toMatchObject({ status: 'rejected', reason: 'checkpoint_refused' });
     expect(empty.body.message).toContain('the chain is empty');
   });
 

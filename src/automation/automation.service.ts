@@ -1,7 +1,8 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { UnknownJobError } from './automation.errors.js';
 import { AutomationRunRepository, type RecordedRun } from './automation-run.repository.js';
 import { JobCatalog } from './job-catalog.js';
 import type { JobScope, TriggerSpec } from './job-config.js';
@@ -64,13 +65,13 @@ export class AutomationService {
 
   async history(job: unknown, limit: number): Promise<{ runs: RecordedRun[] }> {
     if (job !== undefined && typeof job !== 'string')
-      throw new Rejection('malformed_request', 'job must be given at most once');
+      throw new Rejection('invalid_parameter', 'job must be given at most once');
     return { runs: await this.runs.list(job || undefined, Math.min(limit, MAX_RUNS_LIMIT)) };
   }
 
   async runNow(name: string): Promise<{ run_id: number; job: string; outcome: 'running' }> {
     const job = this.catalog.get(name);
-    if (!job) throw new NotFoundException(`No automation job named "${name}"`);
+    if (!job) throw new UnknownJobError(name);
     return { run_id: await this.dispatcher.runNow(job), job: name, outcome: 'running' };
   }
 }

@@ -1,16 +1,14 @@
 import {
-  ConflictException,
-  HttpException,
   Inject,
   Injectable,
   Logger,
-  ServiceUnavailableException,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { JobAlreadyRunningError, ReplicaStoppingError } from './automation.errors.js';
 import { AutomationRunRepository } from './automation-run.repository.js';
 import { ClusterLeaseRepository, type ClusterLock } from './cluster-lease.repository.js';
 import type { JobDefinition } from './job-config.js';
@@ -91,7 +89,7 @@ export class JobDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       const started = await this.start(job, { kind: 'manual' });
       return started!.runId;
     } catch (error) {
-      if (error instanceof HttpException) throw error;
+      if (error instanceof Rejection) throw error;
       this.logger.warn(`job ${job.name} not started: ${(error as Error).message}`);
       throw new Rejection(
         'store_unavailable',
@@ -168,8 +166,8 @@ export class JobDispatcher implements OnApplicationBootstrap, BeforeApplicationS
   ): undefined {
     if (request.kind === 'manual') {
       throw this.stopping
-        ? new ServiceUnavailableException(`Job ${job.name} cannot start: ${reason}`)
-        : new ConflictException(`Job ${job.name} is already running: ${reason}`);
+        ? new ReplicaStoppingError(job.name, reason)
+        : new JobAlreadyRunningError(job.name, reason);
     }
     this.logger[level](`job ${job.name} skipped at ${request.tick.toISOString()}: ${reason}`);
     return undefined;

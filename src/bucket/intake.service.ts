@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LogMirror } from '../common/log-mirror.js';
+import { EVENT_MIRROR_FILES, LogMirror } from '../common/log-mirror.js';
+import { OutcomeRecorder } from '../common/outcome-recorder.js';
 import { toExportLine, type StoredChainEntry } from '../provenance/chain-entry.js';
 import { RecentNonces } from '../security/recent-nonces.js';
 import type { VerifiedEnvelope } from '../security/signed-request.js';
@@ -22,6 +23,7 @@ export class IntakeService {
     private readonly queue: IngestionQueue,
     private readonly recentNonces: RecentNonces,
     private readonly mirror: LogMirror,
+    private readonly outcomes: OutcomeRecorder,
   ) {}
 
   acceptUpdate(envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
@@ -50,6 +52,7 @@ export class IntakeService {
       ...details,
     });
     this.recentNonces.remember(envelope.nonce);
+    this.outcomes.accepted(entry.type);
     this.mirrorAccepted(entry, details);
     return {
       status: 'accepted',
@@ -71,13 +74,12 @@ export class IntakeService {
       sequence: entry.sequence,
       hash: entry.hash,
     };
-    if (entry.type === 'update') this.mirror.write('core_sync.log', summary);
-    else
-      this.mirror.write('heartbeat.log', {
-        ...summary,
-        status: details.status,
-        node: details.node,
-      });
+    // Heartbeats also carry their status and node; `undefined` fields are not serialized.
+    this.mirror.write(EVENT_MIRROR_FILES[entry.type], {
+      ...summary,
+      status: details.status,
+      node: details.node,
+    });
     this.mirror.write('provenance_chain.jsonl', toExportLine(entry));
   }
 }

@@ -8,19 +8,25 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { noteAnsweredRejection } from './answered-rejection.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { REASONS } from './reasons.js';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
 
 /**
- * Maps every error to a JSON answer. Rejections get the SPEC §4 body and are recorded; framework
- * HTTP errors (404, 405) keep their status; anything else is a generic 500 with a request id, and
- * its stack trace goes to the log only.
+ * Maps every error to a JSON answer. A rejection gets the SPEC §4 body with the status its reason has
+ * in `REASONS`; the security ones are also logged and counted. Nest's router 404 becomes `not_found`; our code
+ * throws no `HttpException`, so any other one is a bug and is answered like every unknown error: a
+ * generic 500 with a request id, its stack trace in the log only.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
-  constructor(private readonly recorder: RejectionRecorder) {}
+  constructor(
+    private readonly recorder: RejectionRecorder,
+    private readonly outcomes: OutcomeRecorder,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -33,14 +39,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
 
     if (error instanceof Rejection) {
-      this.recorder.record(error, { method: request.method, path: request.path });
-      noteAnsweredRejection(response, error.reason);
-      response.status(error.status).json(rejectionBody(error.reason, error.message));
+      const { status, security } = REASONS[error.reason];
+      if (security) {
+        this.recorder.record(error, { method: request.method, path: request.path });
+        this.outcomes.rejected(error.reason);
+        noteAnsweredRejection(response, error.reason);
+      }
+      response.status(status).json(rejectionBody(error.reason, error.message));
       return;
     }
-    if (error instanceof HttpException) {
-      const reason = error.getStatus() === 404 ? 'not_found' : 'http_error';
-      response.status(error.getStatus()).json(rejectionBody(reason, error.message));
+    if (error instanceof HttpException && error.getStatus() === 404) {
+      response.status(404).json(rejectionBody('not_found', error.message));
       return;
     }
     const requestId = randomUUID();

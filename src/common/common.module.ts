@@ -4,7 +4,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ConnectionDrain } from './connection-drain.js';
 import { LogMirror } from './log-mirror.js';
-import { AppLogger, createHttpLogger, HTTP_LOGGER, UNLOGGED_ROUTES } from './logging.js';
+import { SignedRoutes } from '../security/signed-routes.js';
+import { AppLogger, createHttpLogger, HTTP_LOGGER } from './logging.js';
 
 @Global()
 @Module({
@@ -24,15 +25,19 @@ export class CommonModule implements NestModule {
   constructor(
     private readonly drain: ConnectionDrain,
     @Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger,
+    private readonly signedRoutes: SignedRoutes,
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
     // The provider instance (which receives the shutdown hook) serves as the middleware, so both
     // see the same draining flag; `apply(ConnectionDrain)` would build a second instance.
     consumer.apply(this.drain.use.bind(this.drain)).forRoutes('*');
+    // The access log skips the signed routes: a success there logs only at debug, a rejection is
+    // logged by the security audit and a failure by the error filter, and on the ingestion routes
+    // the access log cost 13% of throughput.
     consumer
       .apply(this.httpLogger)
-      .exclude(...UNLOGGED_ROUTES)
+      .exclude(...this.signedRoutes.list().map(({ path, method }) => ({ path, method })))
       .forRoutes('*');
   }
 }

@@ -3,11 +3,17 @@ import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
+import type { EventKind } from './event-kinds.js';
+
+/** The seed's file of each accepted event kind: a new kind cannot compile without one. */
+export const EVENT_MIRROR_FILES = {
+  update: 'core_sync.log',
+  heartbeat: 'heartbeat.log',
+} as const satisfies Record<EventKind, string>;
 
 /** The seed's log files under `LOG_DIR` (SPEC §7). Convenience mirrors: the database is the truth. */
 export type MirrorFile =
-  | 'core_sync.log'
-  | 'heartbeat.log'
+  | (typeof EVENT_MIRROR_FILES)[EventKind]
   | 'security_rejects.log'
   | 'provenance_chain.jsonl'
   | 'metrics.jsonl'

@@ -1,21 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, RequestMethod, type LoggerService } from '@nestjs/common';
+import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { LevelWithSilent, Logger as Pino } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
 
 /** The `pino-http` middleware; its `logger` is the root logger every other log line goes through. */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
-
-/**
- * Routes the per-request logger skips: successful requests only ever log at debug, rejections are
- * logged by the security audit and failures by the error filter, and on the two ingestion routes
- * the access log cost 13% of throughput.
- */
-export const UNLOGGED_ROUTES = [
-  { path: 'core/update', method: RequestMethod.POST },
-  { path: 'core/heartbeat', method: RequestMethod.POST },
-];
 
 /**
  * Structured JSON logs on stdout (SPEC §7). Successful requests log at debug so a busy bridge does

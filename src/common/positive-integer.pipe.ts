@@ -10,7 +10,7 @@ export class PositiveIntegerPipe implements PipeTransform<string | undefined, nu
     if (value === undefined || value === '') return this.fallback;
     if (!/^[1-9]\d{0,15}$/.test(value)) {
       throw new Rejection(
-        'malformed_request',
+        'invalid_parameter',
         `${metadata.data ?? 'parameter'} must be a positive integer`,
       );
     }

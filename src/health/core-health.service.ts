@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_VERSION } from './app-version.js';
 import { ClusterFigures, type ClusterFiguresSnapshot } from './cluster-figures.js';
 import { DATABASE_CHECK, ReadinessChecks } from './readiness.checks.js';
-import { RequestStats, type PerformanceFigures } from './request-stats.js';
+import { MetricsStore, type PerformanceFigures } from './metrics-store.js';
 
 /** The body of `GET /core/health` and of each `metrics.jsonl` line. */
 export interface CoreHealthReport {
@@ -22,6 +22,14 @@ export interface CoreHealthReport {
   heartbeats: ClusterFiguresSnapshot['heartbeats'] | null;
 }
 
+/** A failed check or a shutdown: `GET /core/health` answers 503 with the report as its body. */
+export class CoreHealthFailedError extends Error {
+  constructor(readonly report: CoreHealthReport) {
+    super(`health is ${report.status}`);
+    this.name = 'CoreHealthFailedError';
+  }
+}
+
 /** SPEC §6 `GET /core/health`: the readiness checks, this instance's performance, cluster figures. */
 @Injectable()
 export class CoreHealthService {
@@ -30,7 +38,7 @@ export class CoreHealthService {
   constructor(
     private readonly health: HealthCheckService,
     private readonly readiness: ReadinessChecks,
-    private readonly requests: RequestStats,
+    private readonly metrics: MetricsStore,
     private readonly cluster: ClusterFigures,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -47,17 +55,17 @@ export class CoreHealthService {
       version: APP_VERSION,
       uptime_seconds: Math.round(process.uptime()),
       checks: checks.details,
-      performance: this.requests.figures(),
+      performance: await this.metrics.performance(),
       security: cluster?.security ?? null,
       chain: cluster?.chain ?? null,
       heartbeats: cluster?.heartbeats ?? null,
     };
   }
 
-  /** The report, thrown as a 503 (with the same body) when a check fails or shutdown began. */
+  /** The report, thrown as `CoreHealthFailedError` when a check fails or shutdown began. */
   async reportOrFail(): Promise<CoreHealthReport> {
     const report = await this.report();
-    if (report.status !== 'ok') throw new ServiceUnavailableException(report);
+    if (report.status !== 'ok') throw new CoreHealthFailedError(report);
     return report;
   }
 

@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import type { EventKind } from '../common/event-kinds.js';
 import { LogMirror } from '../common/log-mirror.js';
-import type { RequestOutcome } from './request-outcome.js';
+
+/** A finished update or heartbeat request, as `flow.log` records it. */
+export interface FlowOutcome {
+  kind: EventKind;
+  status: number;
+  /** The SPEC §4 reason when the request was rejected. */
+  rejectionReason: string | undefined;
+  /** `payload.module` when the body got far enough to be read. */
+  module: string | undefined;
+  latencyMs: number;
+}
 
 /**
  * The seed's InsightFlow log (`flow.log`): one JSON line per accepted or rejected update or
@@ -10,13 +21,16 @@ import type { RequestOutcome } from './request-outcome.js';
 export class FlowLog {
   constructor(private readonly mirror: LogMirror) {}
 
-  write(outcome: RequestOutcome, type: string): void {
-    if (!this.mirror.enabled) return;
+  get enabled(): boolean {
+    return this.mirror.enabled;
+  }
+
+  write(outcome: FlowOutcome): void {
     const reason = outcome.rejectionReason;
     this.mirror.write('flow.log', {
-      time: new Date(outcome.finishedAt).toISOString(),
+      time: new Date().toISOString(),
       module: outcome.module ?? null,
-      type,
+      type: outcome.kind,
       // "failed": neither accepted nor refused for a SPEC reason (an internal error).
       outcome: outcome.status === 201 ? 'accepted' : reason ? 'rejected' : 'failed',
       reason,

@@ -13,9 +13,7 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsSnapshotWriter } from './metrics-snapshot.writer.js';
 import { ProcessHealthIndicator } from './process.health.js';
-import { PrometheusMetrics } from './prometheus-metrics.js';
 import { ReadinessChecks } from './readiness.checks.js';
-import { RequestStats } from './request-stats.js';
 
 /** Probes, `GET /core/health`, Prometheus metrics and the `metrics.jsonl` / `flow.log` mirrors. */
 @Module({
@@ -28,8 +26,6 @@ import { RequestStats } from './request-stats.js';
     ProcessHealthIndicator,
     DrainHealthIndicator,
     ReadinessChecks,
-    RequestStats,
-    PrometheusMetrics,
     FlowLog,
     ClusterFigures,
     CoreHealthService,

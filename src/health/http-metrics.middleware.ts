@@ -3,28 +3,24 @@ import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { answeredRejectionOf } from '../common/answered-rejection.js';
 import type { BridgeRequest } from '../security/signed-request.js';
+import { SignedRoutes } from '../security/signed-routes.js';
 import { FlowLog } from './flow-log.js';
-import { PrometheusMetrics } from './prometheus-metrics.js';
-import { UNMATCHED_ROUTE, type RequestOutcome } from './request-outcome.js';
-import { RequestStats } from './request-stats.js';
+import { MetricsStore } from './metrics-store.js';
 
-/** The signed routes of the Bucket controller, whose events `flow.log` and the accepted counter follow. */
-const SIGNED_EVENT_TYPES: Record<string, string> = {
-  'POST /core/update': 'update',
-  'POST /core/heartbeat': 'heartbeat',
-};
+/** The route label of requests no route matched, so unknown URLs cannot grow the label set. */
+export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * Sees every request finish, rejected by a guard or not, with its route template, status,
- * rejection reason and latency, and hands that one outcome to the performance figures,
- * Prometheus and `flow.log`. Kept to a few map updates per request.
+ * Sees every request finish, rejected by a guard or not, and makes it one observation of the
+ * metrics store (route template, status, latency) and, for each `@SignedRequest(kind)` route, one
+ * `flow.log` line. Accepted and rejected events are counted where they happen (intake, error filter).
  */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
   constructor(
-    private readonly stats: RequestStats,
-    private readonly prometheus: PrometheusMetrics,
+    private readonly store: MetricsStore,
     private readonly flowLog: FlowLog,
+    private readonly signedRoutes: SignedRoutes,
   ) {}
 
   use(request: BridgeRequest, response: Response, next: NextFunction): void {
@@ -42,19 +38,19 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     startedAt: number,
     middlewareRoute: unknown,
   ): void {
-    const outcome: RequestOutcome = {
-      method: request.method,
-      route: routeTemplateOf(request, middlewareRoute),
-      status: response.statusCode,
-      rejectionReason: answeredRejectionOf(response),
-      module: request.signed?.module,
-      latencyMs: performance.now() - startedAt,
-      finishedAt: Date.now(),
-    };
-    const eventType = SIGNED_EVENT_TYPES[`${outcome.method} ${outcome.route}`];
-    this.stats.record(outcome);
-    this.prometheus.observe(outcome, outcome.status === 201 ? eventType : undefined);
-    if (eventType) this.flowLog.write(outcome, eventType);
+    const latencyMs = performance.now() - startedAt;
+    const route = routeTemplateOf(request, middlewareRoute);
+    this.store.observeRequest(request.method, route, response.statusCode, latencyMs);
+    const kind = this.signedRoutes.kindOf(request.method, route);
+    if (kind && this.flowLog.enabled) {
+      this.flowLog.write({
+        kind,
+        status: response.statusCode,
+        rejectionReason: answeredRejectionOf(response),
+        module: request.signed?.module,
+        latencyMs,
+      });
+    }
   }
 }
 

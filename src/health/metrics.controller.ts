@@ -1,17 +1,18 @@
-import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import { NotFoundError } from '../common/rejection.js';
 import type { Response } from 'express';
 import { Public } from '../security/decorators.js';
-import { PrometheusMetrics } from './prometheus-metrics.js';
+import { MetricsStore } from './metrics-store.js';
 
 /** Prometheus text exposition (SPEC §6); `METRICS_ENABLED=false` makes it a 404 like any unknown route. */
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: PrometheusMetrics) {}
+  constructor(private readonly metrics: MetricsStore) {}
 
   @Get()
   @Public()
   async scrape(@Res() response: Response): Promise<void> {
-    if (!this.metrics.enabled) throw new NotFoundException('Cannot GET /metrics');
+    if (!this.metrics.enabled) throw new NotFoundError('Cannot GET /metrics');
     response.type(this.metrics.contentType).send(await this.metrics.text());
   }
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { canonicalJson, type JsonValue } from '../common/canonical-json.js';
+import { EVENT_KINDS, isEventKind } from '../common/event-kinds.js';
 import type { StoredChainEntry } from './chain-entry.js';
 
 /** A line of an export that is not a chain entry; `lineNumber` counts from 1. */
@@ -14,6 +15,7 @@ export class ExportLineError extends Error {
   }
 }
 
+const KIND_LIST = EVENT_KINDS.map((kind) => `"${kind}"`).join(', ');
 const STRING_FIELDS = ['timestamp', 'module', 'signature', 'previous_hash', 'hash'] as const;
 
 /**
@@ -36,8 +38,8 @@ export function parseExportLine(line: string, lineNumber: number): StoredChainEn
       throw new ExportLineError(lineNumber, `"${field}" must be a string`);
     }
   }
-  if (value.type !== 'update' && value.type !== 'heartbeat') {
-    throw new ExportLineError(lineNumber, '"type" must be "update" or "heartbeat"');
+  if (!isEventKind(value.type)) {
+    throw new ExportLineError(lineNumber, `"type" must be one of ${KIND_LIST}`);
   }
   if (!isObject(value.payload)) {
     throw new ExportLineError(lineNumber, '"payload" must be a JSON object');

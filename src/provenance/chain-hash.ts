@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { EventKind } from '../common/event-kinds.js';
 
 /** The `previous_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type ChainEventType = 'update' | 'heartbeat';
+export type ChainEventType = EventKind;
 
 /** The hashed part of an entry; `canonicalPayload` is the JCS text of the signed payload. */
 export interface ChainEventContent {

@@ -1,9 +1,9 @@
-import { ConflictException, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { Controller, Get, Param, Post } from '@nestjs/common';
+import { NotFoundError } from '../common/rejection.js';
 import { Roles } from '../security/decorators.js';
 import { ALL_ROLES, Role } from '../security/role.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import {
-  CheckpointRefusedError,
   CheckpointService,
   type CheckpointKeyView,
   type CheckpointView,
@@ -18,7 +18,7 @@ export class CheckpointController {
   @Get('checkpoint')
   async latest(): Promise<CheckpointView> {
     const checkpoint = await this.checkpoints.latest();
-    if (!checkpoint) throw new NotFoundException('No checkpoint has been signed yet');
+    if (!checkpoint) throw new NotFoundError('No checkpoint has been signed yet');
     return checkpoint;
   }
 
@@ -32,19 +32,14 @@ export class CheckpointController {
     @Param('length', new PositiveIntegerPipe(0)) length: number,
   ): Promise<CheckpointView> {
     const checkpoint = await this.checkpoints.atLength(length);
-    if (!checkpoint) throw new NotFoundException(`No checkpoint at length ${length}`);
+    if (!checkpoint) throw new NotFoundError(`No checkpoint at length ${length}`);
     return checkpoint;
   }
 
   /** Signs the current head now (admin). */
   @Post('checkpoint')
   @Roles([Role.Admin])
-  async create(): Promise<CheckpointView> {
-    try {
-      return await this.checkpoints.checkpointNow();
-    } catch (error) {
-      if (error instanceof CheckpointRefusedError) throw new ConflictException(error.message);
-      throw error;
-    }
+  create(): Promise<CheckpointView> {
+    return this.checkpoints.checkpointNow();
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { GENESIS_HASH } from './chain-hash.js';
@@ -32,9 +33,9 @@ export interface CheckpointView {
 }
 
 /** The head cannot be signed: it does not extend the last checkpoint (history was rewritten). */
-export class CheckpointRefusedError extends Error {
+export class CheckpointRefusedError extends Rejection {
   constructor(message: string) {
-    super(message);
+    super('checkpoint_refused', message);
     this.name = 'CheckpointRefusedError';
   }
 }

@@ -1,16 +1,9 @@
-import {
-  Controller,
-  Get,
-  Header,
-  NotFoundException,
-  Param,
-  Query,
-  StreamableFile,
-} from '@nestjs/common';
+import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
 import { Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { ChainVerdict } from './chain-verifier.js';
 import { ProvenanceService, type ChainEntryView } from './provenance.service.js';
+import { NotFoundError } from '../common/rejection.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 
 @Controller('provenance')
@@ -34,7 +27,7 @@ export class ProvenanceController {
     @Param('sequence', new PositiveIntegerPipe(0)) sequence: number,
   ): Promise<ChainEntryView> {
     const entry = await this.provenance.entry(sequence);
-    if (!entry) throw new NotFoundException(`No chain entry with sequence ${sequence}`);
+    if (!entry) throw new NotFoundError(`No chain entry with sequence ${sequence}`);
     return entry;
   }
 }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RejectionRecorder } from '../common/rejection-recorder.js';
 import { KeyStore } from './key-store.js';
 import { NonceJanitor } from './nonce-janitor.js';
@@ -13,6 +13,7 @@ import { SECURITY_SECRETS, type SecuritySecrets } from './security-secrets.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { SignatureInterceptor } from './signature.interceptor.js';
 import { SignedBodyInterceptor } from './signed-body.interceptor.js';
+import { SignedRoutes } from './signed-routes.js';
 import { TokenGuard } from './token.guard.js';
 import { TokenService } from './token.service.js';
 
@@ -27,6 +28,7 @@ const services = [
   SignatureInterceptor,
   NonceInterceptor,
   SignatureVerifier,
+  SignedRoutes,
 ];
 
 /** Tokens and roles (global guards, token first), request signatures, nonces, the security log. */
@@ -36,6 +38,7 @@ export class SecurityModule {
     return {
       module: SecurityModule,
       global: true,
+      imports: [DiscoveryModule],
       providers: [
         { provide: SECURITY_SECRETS, useValue: secrets },
         { provide: APP_GUARD, useClass: TokenGuard },

@@ -1,8 +1,10 @@
 import type { Request } from 'express';
 import type { JsonObject } from '../common/canonical-json.js';
+import type { EventKind } from '../common/event-kinds.js';
 import type { Principal } from './role.js';
 
-export type SignedKind = 'update' | 'heartbeat';
+/** The kind of event a signed route takes (its `@SignedRequest(kind)`). */
+export type SignedKind = EventKind;
 
 /** A well-formed signed request body (SPEC §2) with the bytes its signature covers. */
 export interface SignedEnvelope {
