@@ -8,15 +8,13 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { HEARTBEAT_STATUSES, type HeartbeatStatus } from '../client/bridge-wire.js';
 
 /** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
 export const RFC3339_DATE_TIME =
   /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 /** Standard base64 or base64url, padding optional. 2,048 chars covers RSA keys up to 8,192 bits. */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-
-export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;
-export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
 
 class SignedPayloadDto {
   @IsString()

@@ -7,7 +7,7 @@ import { AutomationPlugin } from './plugin.decorator.js';
 const THIS_FILE = fileURLToPath(import.meta.url);
 
 /** The built-in plugins: `plugins/` beside `src/`, which is `dist/plugins` once compiled. */
-export const BUILT_IN_PLUGINS_DIR = resolve(dirname(THIS_FILE), '..', '..', 'plugins');
+export const BUILT_IN_PLUGINS_DIR = resolve(dirname(THIS_FILE), '..', '..', '..', 'plugins');
 
 /** Compiled plugins end in `.plugin.js`; run from TypeScript sources (jest), `.plugin.ts`. */
 const PLUGIN_FILE = THIS_FILE.endsWith('.ts') ? /\.plugin\.ts$/ : /\.plugin\.m?js$/;

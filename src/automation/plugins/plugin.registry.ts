@@ -17,7 +17,7 @@ export interface RegisteredPlugin {
  */
 @Injectable()
 export class PluginRegistry implements OnModuleInit {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(PluginRegistry.name);
   private plugins: Map<string, RegisteredPlugin> | undefined;
 
   constructor(private readonly discovery: DiscoveryService) {}

@@ -1,14 +1,12 @@
 import { randomBytes, verify } from 'node:crypto';
-import type { BucketStatus } from '../bucket/status.service.js';
 import { canonicalJson, type JsonObject } from '../common/canonical-json.js';
-import { signPayload, type SignedBody } from '../security/payload-signer.js';
-import type { HeartbeatStatus } from '../security/signed-body.dto.js';
+import { signPayload, type SignedBody } from './payload-signer.js';
+import { MODULE_NAME, type BucketStatus, type HeartbeatStatus } from './bridge-wire.js';
 import type { BridgeTokenSource } from './bridge-tokens.js';
 import type { SigningKey } from './signing-key.js';
 
 /** A call that gets no answer in this time is given up. */
 const REQUEST_TIMEOUT_MS = 15_000;
-const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The 201 body of SPEC §4. */
 export interface AcceptedEntry {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CronTime } from 'cron';
-import type { JsonObject } from '../common/canonical-json.js';
+import type { JsonObject } from '../../common/canonical-json.js';
 
 export type JobScope = 'node' | 'cluster';
 
