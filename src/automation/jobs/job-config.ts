@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CronTime } from 'cron';
+import { z } from 'zod';
 import type { JsonObject } from '../../common/canonical-json.js';
 
 export type JobScope = 'node' | 'cluster';
@@ -29,15 +30,95 @@ export interface JobDefinition {
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 3600;
 const JOB_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const JOB_FIELDS = [
-  'name',
-  'description',
-  'trigger',
-  'actions',
-  'timeoutSeconds',
-  'params',
-  'scope',
-];
+
+// The format of automation.json. Each message is the tail of a problem: the problem reads
+// `<job>: <field path> <message>`, so an operator sees which job and which field to fix.
+const NAME_RULE = 'is required: 1-64 characters of A-Z a-z 0-9 . _ -';
+const MINUTES_RULE = 'must be a number of minutes greater than 0';
+const TIMEOUT_RULE = `must be a number of seconds greater than 0 and at most ${MAX_TIMEOUT_SECONDS}`;
+const ACTIONS_RULE = 'must be a non-empty list of {"type":"run_plugin","plugin_name":...}';
+
+const params = z.custom<JsonObject>(isObject, { error: 'must be a JSON object' }).optional();
+
+const intervalTrigger = z.object({
+  type: z.literal('intervalMinutes'),
+  value: z.number({ error: MINUTES_RULE }).positive({ error: MINUTES_RULE }),
+});
+
+const cronTrigger = z
+  .object({
+    type: z.literal('cron'),
+    expression: z.string({
+      error: 'is required for a cron trigger, e.g. "*/10 * * * *"',
+    }),
+    timezone: z
+      .string({ error: 'must be an IANA time zone name, e.g. "Europe/Berlin"' })
+      .default('UTC'),
+  })
+  .superRefine(({ expression, timezone }, context) => {
+    try {
+      new CronTime(expression, timezone);
+    } catch (error) {
+      const { message } = error as Error;
+      const field = /timezone/i.test(message) ? 'timezone' : 'expression';
+      context.addIssue({ code: 'custom', path: [field], message: `is invalid: ${message}` });
+    }
+  });
+
+// The type is checked first, so a wrong one gets its own message rather than a union's.
+const trigger = z
+  .looseObject(
+    {
+      type: z.enum(['intervalMinutes', 'cron'], {
+        error: 'must be "intervalMinutes" or "cron"',
+      }),
+    },
+    { error: 'is required: {"type":"intervalMinutes","value":N} or {"type":"cron",...}' },
+  )
+  .pipe(z.discriminatedUnion('type', [intervalTrigger, cronTrigger]));
+
+const action = z.object(
+  {
+    type: z.literal('run_plugin', { error: 'must be "run_plugin"' }),
+    plugin_name: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
+    params,
+  },
+  { error: 'must be {"type":"run_plugin","plugin_name":...}' },
+);
+
+/** One job of automation.json. */
+export const jobSchema = z
+  .strictObject(
+    {
+      name: z.string({ error: NAME_RULE }).regex(JOB_NAME, { error: NAME_RULE }),
+      description: z.string({ error: 'must be a string' }).optional(),
+      trigger,
+      actions: z.array(action, { error: ACTIONS_RULE }).min(1, { error: ACTIONS_RULE }),
+      timeoutSeconds: z
+        .number({ error: TIMEOUT_RULE })
+        .positive({ error: TIMEOUT_RULE })
+        .max(MAX_TIMEOUT_SECONDS, { error: TIMEOUT_RULE })
+        .default(DEFAULT_TIMEOUT_SECONDS),
+      /** Given to every action, which may override them key by key. */
+      params,
+      /** `node`: every replica runs it; `cluster`: one replica per tick. */
+      scope: z.enum(['node', 'cluster'], { error: 'must be "node" or "cluster"' }).default('node'),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) },
+  )
+  .transform((job): JobDefinition => ({
+    name: job.name,
+    ...(job.description !== undefined ? { description: job.description } : {}),
+    trigger: job.trigger,
+    actions: job.actions.map((entry) => ({
+      plugin: entry.plugin_name,
+      params: { ...job.params, ...entry.params },
+    })),
+    timeoutSeconds: job.timeoutSeconds,
+    scope: job.scope,
+  }));
+
+const JOB_FIELDS = Object.keys(jobSchema.in.shape);
 
 /** Every problem of a job file, so an operator fixes them in one pass. */
 export class AutomationConfigError extends Error {
@@ -80,13 +161,39 @@ export function parseJobs(raw: unknown): { jobs: JobDefinition[]; problems: stri
   const jobs: JobDefinition[] = [];
   const seen = new Set<string>();
   list.forEach((entry: unknown, index) => {
-    const job = new JobReader(entry, index, problems).read();
-    if (!job) return;
+    const parsed = jobSchema.safeParse(entry);
+    if (!parsed.success) {
+      problems.push(...problemsOf(entry, index, parsed.error.issues));
+      return;
+    }
+    const job = parsed.data;
     if (seen.has(job.name)) problems.push(`job "${job.name}": name is used by more than one job`);
     seen.add(job.name);
     jobs.push(job);
   });
   return { jobs, problems };
+}
+
+function problemsOf(entry: unknown, index: number, issues: z.core.$ZodIssue[]): string[] {
+  const name = isObject(entry) ? entry.name : undefined;
+  const label =
+    typeof name === 'string' && JOB_NAME.test(name) ? `job "${name}"` : `job #${index + 1}`;
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map(
+          (key) => `${label}: unknown field "${key}" (known: ${JOB_FIELDS.join(', ')})`,
+        )
+      : [`${label}: ${[fieldPath(issue.path), issue.message].filter(Boolean).join(' ')}`],
+  );
+}
+
+/** `["actions", 0, "params"]` → `actions[0].params`, as the file's author would write it. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
 }
 
 function unknownPluginProblems(jobs: JobDefinition[], knownPlugins: readonly string[]): string[] {
@@ -101,150 +208,6 @@ function unknownPluginProblems(jobs: JobDefinition[], knownPlugins: readonly str
           ],
     ),
   );
-}
-
-/** Validates one job, adding a problem per invalid field. */
-class JobReader {
-  private label: string;
-  private valid = true;
-
-  constructor(
-    private readonly raw: unknown,
-    index: number,
-    private readonly problems: string[],
-  ) {
-    this.label = `job #${index + 1}`;
-  }
-
-  read(): JobDefinition | undefined {
-    if (!isObject(this.raw)) {
-      this.problem('must be an object');
-      return undefined;
-    }
-    const job = this.raw;
-    const name = this.name(job.name);
-    for (const field of Object.keys(job).filter((key) => !JOB_FIELDS.includes(key))) {
-      this.problem(`unknown field "${field}" (known: ${JOB_FIELDS.join(', ')})`);
-    }
-    if (job.description !== undefined && typeof job.description !== 'string') {
-      this.problem('description must be a string');
-    }
-    const trigger = this.trigger(job.trigger);
-    const jobParams = this.params(job.params, 'params');
-    const actions = this.actions(job.actions, jobParams ?? {});
-    const timeoutSeconds = this.timeout(job.timeoutSeconds);
-    const scope = this.scope(job.scope);
-    if (!this.valid || !name || !trigger || !actions) return undefined;
-    return {
-      name,
-      ...(typeof job.description === 'string' ? { description: job.description } : {}),
-      trigger,
-      actions,
-      timeoutSeconds,
-      scope,
-    };
-  }
-
-  private name(value: unknown): string | undefined {
-    if (typeof value !== 'string' || !JOB_NAME.test(value)) {
-      this.problem('name is required: 1-64 characters of A-Z a-z 0-9 . _ -');
-      return undefined;
-    }
-    this.label = `job "${value}"`;
-    return value;
-  }
-
-  private trigger(value: unknown): TriggerSpec | undefined {
-    if (!isObject(value)) {
-      this.problem(
-        'trigger is required: {"type":"intervalMinutes","value":N} or {"type":"cron",...}',
-      );
-      return undefined;
-    }
-    if (value.type === 'intervalMinutes') {
-      if (typeof value.value !== 'number' || !Number.isFinite(value.value) || value.value <= 0) {
-        this.problem('trigger.value must be a number of minutes greater than 0');
-        return undefined;
-      }
-      return { type: 'intervalMinutes', value: value.value };
-    }
-    if (value.type === 'cron') return this.cron(value);
-    this.problem('trigger.type must be "intervalMinutes" or "cron"');
-    return undefined;
-  }
-
-  private cron(value: Record<string, unknown>): TriggerSpec | undefined {
-    const { expression, timezone = 'UTC' } = value;
-    if (typeof expression !== 'string') {
-      this.problem('trigger.expression is required for a cron trigger, e.g. "*/10 * * * *"');
-      return undefined;
-    }
-    if (typeof timezone !== 'string') {
-      this.problem('trigger.timezone must be an IANA time zone name, e.g. "Europe/Berlin"');
-      return undefined;
-    }
-    try {
-      new CronTime(expression, timezone);
-    } catch (error) {
-      const field = /timezone/i.test((error as Error).message) ? 'timezone' : 'expression';
-      this.problem(`trigger.${field} is invalid: ${(error as Error).message}`);
-      return undefined;
-    }
-    return { type: 'cron', expression, timezone };
-  }
-
-  private actions(value: unknown, jobParams: JsonObject): JobAction[] | undefined {
-    if (!Array.isArray(value) || value.length === 0) {
-      this.problem('actions must be a non-empty list of {"type":"run_plugin","plugin_name":...}');
-      return undefined;
-    }
-    const actions: JobAction[] = [];
-    value.forEach((action: unknown, index) => {
-      const field = `actions[${index}]`;
-      if (!isObject(action) || action.type !== 'run_plugin') {
-        this.problem(`${field}.type must be "run_plugin"`);
-        return;
-      }
-      if (typeof action.plugin_name !== 'string' || action.plugin_name === '') {
-        this.problem(`${field}.plugin_name is required`);
-        return;
-      }
-      const params = this.params(action.params, `${field}.params`);
-      actions.push({ plugin: action.plugin_name, params: { ...jobParams, ...params } });
-    });
-    return actions.length === value.length ? actions : undefined;
-  }
-
-  private params(value: unknown, field: string): JsonObject | undefined {
-    if (value === undefined) return undefined;
-    if (!isObject(value)) {
-      this.problem(`${field} must be a JSON object`);
-      return undefined;
-    }
-    return value as JsonObject;
-  }
-
-  private timeout(value: unknown): number {
-    if (value === undefined) return DEFAULT_TIMEOUT_SECONDS;
-    if (typeof value !== 'number' || !(value > 0 && value <= MAX_TIMEOUT_SECONDS)) {
-      this.problem(
-        `timeoutSeconds must be a number of seconds greater than 0 and at most ${MAX_TIMEOUT_SECONDS}`,
-      );
-      return DEFAULT_TIMEOUT_SECONDS;
-    }
-    return value;
-  }
-
-  private scope(value: unknown): JobScope {
-    if (value === undefined || value === 'node' || value === 'cluster') return value ?? 'node';
-    this.problem('scope must be "node" or "cluster"');
-    return 'node';
-  }
-
-  private problem(message: string): void {
-    this.valid = false;
-    this.problems.push(`${this.label}: ${message}`);
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
