@@ -68,6 +68,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+// Kept rather than @nestjs/config + zod: the CLIs and runner nodes load this without a Nest app,
+// and each rule here is one line whose message names the variable, its range and the bad value.
 class EnvReader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
