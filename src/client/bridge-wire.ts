@@ -2,8 +2,11 @@
 // (used by plugins, the runner, the mock modules and the demo) never imports server code; the
 // server's DTOs and status service take it from here.
 
-/** SPEC §2 `payload.module`: 1-64 characters of A-Z a-z 0-9 . _ - */
-export const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * SPEC §2 `payload.module`: 1-64 characters of A-Z a-z 0-9 . _ - ; job and plugin names follow
+ * the same rule, so each can appear in a module name, a key file name or a log line unquoted.
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** SPEC §2 `payload.status` of a heartbeat. */
 export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;

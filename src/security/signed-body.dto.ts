@@ -8,7 +8,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { HEARTBEAT_STATUSES, type HeartbeatStatus } from '../client/bridge-wire.js';
+import { HEARTBEAT_STATUSES, NAME_PATTERN, type HeartbeatStatus } from '../client/bridge-wire.js';
 
 /** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
 export const RFC3339_DATE_TIME =
@@ -18,7 +18,7 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 class SignedPayloadDto {
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+  @Matches(NAME_PATTERN, {
     message: 'payload.module must be 1-64 characters of A-Z a-z 0-9 . _ -',
   })
   module!: string;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CronTime } from 'cron';
 import { z } from 'zod';
+import { NAME_PATTERN } from '../../client/bridge-wire.js';
 import type { JsonObject } from '../../common/canonical-json.js';
 
 export type JobScope = 'node' | 'cluster';
@@ -29,7 +30,6 @@ export interface JobDefinition {
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 3600;
-const JOB_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 // The format of automation.json. Each message is the tail of a problem: the problem reads
 // `<job>: <field path> <message>`, so an operator sees which job and which field to fix.
@@ -90,7 +90,7 @@ const action = z.object(
 export const jobSchema = z
   .strictObject(
     {
-      name: z.string({ error: NAME_RULE }).regex(JOB_NAME, { error: NAME_RULE }),
+      name: z.string({ error: NAME_RULE }).regex(NAME_PATTERN, { error: NAME_RULE }),
       description: z.string({ error: 'must be a string' }).optional(),
       trigger,
       actions: z.array(action, { error: ACTIONS_RULE }).min(1, { error: ACTIONS_RULE }),
@@ -177,7 +177,7 @@ export function parseJobs(raw: unknown): { jobs: JobDefinition[]; problems: stri
 function problemsOf(entry: unknown, index: number, issues: z.core.$ZodIssue[]): string[] {
   const name = isObject(entry) ? entry.name : undefined;
   const label =
-    typeof name === 'string' && JOB_NAME.test(name) ? `job "${name}"` : `job #${index + 1}`;
+    typeof name === 'string' && NAME_PATTERN.test(name) ? `job "${name}"` : `job #${index + 1}`;
   return issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map(
