@@ -3,6 +3,7 @@ import { CronTime } from 'cron';
 import { z } from 'zod';
 import { NAME_PATTERN } from '../../client/bridge-wire.js';
 import type { JsonObject } from '../../common/canonical-json.js';
+import { ProblemsError } from '../../common/problems.error.js';
 
 export type JobScope = 'node' | 'cluster';
 
@@ -121,13 +122,14 @@ export const jobSchema = z
 const JOB_FIELDS = Object.keys(jobSchema.in.shape);
 
 /** Every problem of a job file, so an operator fixes them in one pass. */
-export class AutomationConfigError extends Error {
+export class AutomationConfigError extends ProblemsError {
+  override name = 'AutomationConfigError';
+
   constructor(
     readonly source: string,
-    readonly problems: string[],
+    problems: string[],
   ) {
-    super(`Invalid automation config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'AutomationConfigError';
+    super(`Invalid automation config ${source}`, problems);
   }
 }
 
