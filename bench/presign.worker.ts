@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { signPayload } from '../src/security/payload-signer.js';
+import { signPayload } from '../src/client/payload-signer.js';
 
 const { privateKeyPem, modules, count, offset } = workerData as {
   privateKeyPem: string;

@@ -1,11 +1,12 @@
 import { loadavg } from 'node:os';
-import { AutomationPlugin } from '../src/automation/plugin.decorator.js';
-import type {
-  PluginContext,
-  PluginResult,
-  RunnablePlugin,
-} from '../src/automation/plugin.types.js';
-import { HEARTBEAT_STATUSES, type HeartbeatStatus } from '../src/security/signed-body.dto.js';
+import {
+  AutomationPlugin,
+  HEARTBEAT_STATUSES,
+  type HeartbeatStatus,
+  type PluginContext,
+  type PluginResult,
+  type RunnablePlugin,
+} from '../src/automation/plugin-api.js';
 
 /**
  * Sends a signed heartbeat carrying the node id (`payload.node`) and a few process metrics.

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { AutomationPlugin } from '../src/automation/plugin.decorator.js';
-import type {
-  PluginContext,
-  PluginResult,
-  RunnablePlugin,
-} from '../src/automation/plugin.types.js';
+import {
+  AutomationPlugin,
+  type PluginContext,
+  type PluginResult,
+  type RunnablePlugin,
+} from '../src/automation/plugin-api.js';
 
 const DEFAULT_SAMPLES = 3;
 const MAX_SAMPLES = 20;

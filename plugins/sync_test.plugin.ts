@@ -1,11 +1,11 @@
-import { AutomationPlugin } from '../src/automation/plugin.decorator.js';
-import type {
-  PluginContext,
-  PluginResult,
-  RunnablePlugin,
-} from '../src/automation/plugin.types.js';
-import { canonicalJson } from '../src/common/canonical-json.js';
-import { chainHash } from '../src/provenance/chain-hash.js';
+import {
+  AutomationPlugin,
+  canonicalJson,
+  chainHash,
+  type PluginContext,
+  type PluginResult,
+  type RunnablePlugin,
+} from '../src/automation/plugin-api.js';
 
 /**
  * A signed update round trip, checked with what an `automation` sender may read: the update is

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import type { RecordedRun } from '../src/automation/automation-run.repository.js';
+import type { RecordedRun } from '../src/automation/engine/automation-run.repository.js';
 import { SecurityAudit } from '../src/security/security-audit.service.js';
 import { pollFor, jobOf, TEST_PLUGIN_DIRS, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobCatalog } from '../src/automation/job-catalog.js';
-import type { JobDefinition } from '../src/automation/job-config.js';
-import { JobDispatcher } from '../src/automation/job-dispatcher.js';
+import { JobCatalog } from '../src/automation/jobs/job-catalog.js';
+import type { JobDefinition } from '../src/automation/jobs/job-config.js';
+import { JobDispatcher } from '../src/automation/engine/job-dispatcher.js';
 import { jobOf, pollFor, TEST_PLUGIN_DIRS, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

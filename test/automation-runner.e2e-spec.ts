@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModuleStatus } from '../src/bucket/status.service.js';
+import type { ModuleStatus } from '../src/client/bridge-wire.js';
 import type { RunRecord } from '../src/automation/runner/node-report.js';
 import { jobOf, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';

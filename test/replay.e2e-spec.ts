@@ -5,7 +5,7 @@ import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { signed, tokenFor, updatePayload } from './support/requests.js';
-import type { SignedBody } from '../src/security/payload-signer.js';
+import type { SignedBody } from '../src/client/payload-signer.js';
 
 describe('replay protection and chain continuity across instances', () => {
   let db: TestDatabase;

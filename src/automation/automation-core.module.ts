@@ -1,8 +1,8 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { JOB_FILE, JobCatalog } from './job-catalog.js';
-import { JobExecutor } from './job-executor.js';
-import { PluginContextFactory } from './plugin-context.factory.js';
-import { PluginDiscoveryModule } from './plugin-discovery.module.js';
+import { JOB_FILE, JobCatalog } from './jobs/job-catalog.js';
+import { JobExecutor } from './engine/job-executor.js';
+import { PluginContextFactory } from './engine/plugin-context.factory.js';
+import { PluginDiscoveryModule } from './plugins/plugin-discovery.module.js';
 
 export interface AutomationCoreOptions {
   pluginDirs: readonly string[];

@@ -1,6 +1,6 @@
-import type { BridgeTokenSource } from './bridge-tokens.js';
-import type { DatabaseProbe } from './plugin.types.js';
-import type { SigningKey } from './signing-key.js';
+import type { BridgeTokenSource } from '../client/bridge-tokens.js';
+import type { DatabaseProbe } from './plugins/plugin.types.js';
+import type { SigningKey } from '../client/signing-key.js';
 
 /** Injection token of the `AutomationHost` the service or the runner provides. */
 export const AUTOMATION_HOST = Symbol('AUTOMATION_HOST');

@@ -3,7 +3,7 @@ import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import { Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import { AutomationService, type JobList } from './automation.service.js';
-import type { RecordedRun } from './automation-run.repository.js';
+import type { RecordedRun } from './engine/automation-run.repository.js';
 
 /** SPEC §8 control API: the automation role controls automation tasks, admins too. */
 @Controller('automation')

@@ -3,11 +3,11 @@ import { Rejection } from '../common/rejection.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { UnknownJobError } from './automation.errors.js';
-import { AutomationRunRepository, type RecordedRun } from './automation-run.repository.js';
-import { JobCatalog } from './job-catalog.js';
-import type { JobScope, TriggerSpec } from './job-config.js';
-import { JobDispatcher } from './job-dispatcher.js';
-import { JobScheduler } from './job-scheduler.js';
+import { AutomationRunRepository, type RecordedRun } from './engine/automation-run.repository.js';
+import { JobCatalog } from './jobs/job-catalog.js';
+import type { JobScope, TriggerSpec } from './jobs/job-config.js';
+import { JobDispatcher } from './engine/job-dispatcher.js';
+import { JobScheduler } from './jobs/job-scheduler.js';
 
 /** Run history pages are capped at this many rows. */
 export const MAX_RUNS_LIMIT = 500;

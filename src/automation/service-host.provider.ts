@@ -4,13 +4,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { Role } from '../security/role.js';
+import { keyPaths } from '../security/key-files.js';
+import { senderTokens } from '../security/sender-tokens.js';
 import { TokenService } from '../security/token.service.js';
 import { AUTOMATION_HOST, type AutomationHost } from './automation-host.js';
-import { BridgeClient } from './bridge-client.js';
-import { FixedTokens, MintedTokens } from './bridge-tokens.js';
-import { DatabaseRoundTripRepository } from './database-round-trip.repository.js';
-import { SigningKey } from './signing-key.js';
+import { BridgeClient } from '../client/bridge-client.js';
+import { DatabaseRoundTripRepository } from './engine/database-round-trip.repository.js';
+import { SigningKey } from '../client/signing-key.js';
 
 /**
  * Plugins inside the service talk to this replica itself over loopback, so a node job probes the
@@ -27,10 +27,13 @@ export const serviceHostProvider: Provider = {
   ): AutomationHost => ({
     nodeId: config.nodeId,
     bridgeUrl: () => ownUrl(adapterHost),
-    tokens: config.bridgeToken
-      ? new FixedTokens(config.bridgeToken)
-      : new MintedTokens(tokens, BridgeClient.automationModule(config.nodeId), Role.Automation),
-    signingKey: SigningKey.inKeysDir(config.keysDir),
+    tokens: senderTokens(
+      config,
+      tokens,
+      BridgeClient.automationModule(config.nodeId),
+      'automation',
+    ),
+    signingKey: new SigningKey(keyPaths(config.keysDir).privateKey),
     database: new DatabaseRoundTripRepository(dataSource),
   }),
 };

@@ -3,7 +3,8 @@ import { Roles, SignedRequest, Verified } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { VerifiedEnvelope } from '../security/signed-request.js';
 import { IntakeService, type AcceptedResponse } from './intake.service.js';
-import { StatusService, type BucketStatus } from './status.service.js';
+import type { BucketStatus } from '../client/bridge-wire.js';
+import { StatusService } from './status.service.js';
 
 @Controller()
 export class BucketController {

@@ -2,28 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ChainRepository } from '../provenance/chain.repository.js';
+import type { BucketStatus, ModuleState, ModuleStatus } from '../client/bridge-wire.js';
 import { BucketRepository, type ModuleStatsRow } from './bucket.repository.js';
-
-export type ModuleState = 'alive' | 'stale' | 'unknown';
-
-export interface ModuleStatus {
-  module: string;
-  updates: number;
-  heartbeats: number;
-  last_update: string | null;
-  last_heartbeat: string | null;
-  last_heartbeat_status: string | null;
-  last_node: string | null;
-  state: ModuleState;
-}
-
-export interface BucketStatus {
-  totals: { updates: number; heartbeats: number };
-  chain: { length: number; head_hash: string };
-  heartbeat_interval_seconds: number;
-  stale_after_seconds: number;
-  modules: ModuleStatus[];
-}
 
 /** SPEC §6 `GET /bucket/status`, cluster-wide from the database. */
 @Injectable()

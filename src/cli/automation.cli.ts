@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILT_IN_PLUGINS_DIR } from '../automation/plugin-loader.js';
+import { BUILT_IN_PLUGINS_DIR } from '../automation/plugins/plugin-loader.js';
 import { AutomationRunner, type RunnerSettings } from '../automation/runner/automation-runner.js';
 import { killAllNodes } from '../automation/runner/node-supervisor.js';
 import { loadConfig } from '../config/app-config.js';

@@ -1,10 +1,10 @@
-import { BridgeClient, BridgeUnreachableError } from '../automation/bridge-client.js';
-import { tokensFromConfig } from '../automation/bridge-tokens.js';
+import { BridgeClient, BridgeUnreachableError } from '../client/bridge-client.js';
 import { MockModule, type MockPlan } from '../automation/mock/mock-module.js';
 import { SENSOR_PROFILES } from '../automation/mock/sensor-profiles.js';
-import { SigningKey } from '../automation/signing-key.js';
+import { SigningKey } from '../client/signing-key.js';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
-import { Role } from '../security/role.js';
+import { keyPaths } from '../security/key-files.js';
+import { tokensFromConfig } from '../security/sender-tokens.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 
 const USAGE = `Usage: npm run mock -- [--modules 4] [--count 100] [--rate 5] [--heartbeat-every 10]
@@ -41,7 +41,7 @@ runCli(async () => {
     fail(`--rate must be a number of updates per second, 0 or more\n\n${USAGE}`);
 
   const config = loadConfig();
-  const signingKey = SigningKey.inKeysDir(config.keysDir);
+  const signingKey = new SigningKey(keyPaths(config.keysDir).privateKey);
   signingKey.get();
   const clients = Array.from({ length: modules }, (_, index) =>
     clientFor(config, moduleName(index), signingKey),
@@ -72,7 +72,7 @@ function clientFor(config: AppConfig, module: string, signingKey: SigningKey): B
     module,
     nodeId: config.nodeId,
     signingKey,
-    tokens: tokensFromConfig(config, module, Role.Module),
+    tokens: tokensFromConfig(config, module, 'module'),
   });
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { JsonObject } from '../common/canonical-json.js';
 import { loadConfig } from '../config/app-config.js';
 import { keyPaths } from '../security/key-files.js';
-import { signPayload } from '../security/payload-signer.js';
+import { signPayload } from '../client/payload-signer.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 
 const USAGE = `Usage: npm run sign -- --payload <file.json | -> [--key <private.pem>] [--fresh]

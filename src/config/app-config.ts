@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { delimiter, resolve } from 'node:path';
+import { ProblemsError } from '../common/problems.error.js';
 
 export type Environment = 'development' | 'production' | 'test';
 
@@ -59,15 +60,18 @@ export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 const CHECKPOINT_ORIGIN = /^[\x21-\x2a\x2c-\x7e]{1,256}$/;
 
 /** Raised with every configuration problem at once, so an operator fixes them in one pass. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+export class ConfigError extends ProblemsError {
+  override name = 'ConfigError';
+
+  constructor(problems: string[]) {
+    super('Invalid configuration', problems);
   }
 }
 
 type Env = Record<string, string | undefined>;
 
+// Kept rather than @nestjs/config + zod: the CLIs and runner nodes load this without a Nest app,
+// and each rule here is one line whose message names the variable, its range and the bad value.
 class EnvReader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}

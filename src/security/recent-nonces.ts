@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -9,24 +10,20 @@ import type { AppConfig } from '../config/app-config.js';
  */
 @Injectable()
 export class RecentNonces {
-  private readonly seen = new Set<string>();
-  private readonly capacity: number;
+  /** Absent when `NONCE_CACHE_SIZE` is 0: lru-cache needs a bound of at least one. */
+  private readonly seen: LRUCache<string, true> | undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.capacity = config.nonceCacheSize;
+    this.seen =
+      config.nonceCacheSize > 0 ? new LRUCache({ max: config.nonceCacheSize }) : undefined;
   }
 
   has(nonce: string): boolean {
-    return this.seen.has(nonce);
+    return this.seen?.has(nonce) ?? false;
   }
 
   /** Remember only committed nonces, so a request that failed with 5xx may be retried. */
   remember(nonce: string): void {
-    if (this.capacity === 0) return;
-    this.seen.add(nonce);
-    if (this.seen.size > this.capacity) {
-      // A Set iterates in insertion order: the first value is the oldest.
-      this.seen.delete(this.seen.values().next().value as string);
-    }
+    this.seen?.set(nonce, true);
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../common/canonical-json.js';
 import { loadConfig } from '../config/app-config.js';
 import { KeyStore } from './key-store.js';
-import { signPayload } from './payload-signer.js';
+import { signPayload } from '../client/payload-signer.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { loadVectors, readVectorFile, VECTORS_DIR } from '../../test/support/vectors.js';
 import { waitFor } from '../../test/support/wait.js';

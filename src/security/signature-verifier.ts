@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import { KeyStore } from './key-store.js';
-import { isPayloadSignatureValid } from './verification-keys.js';
+import { isPayloadSignatureValid } from '../client/payload-signer.js';
 
 /** SPEC §2: RSASSA-PKCS1-v1_5 / SHA-256 over the UTF-8 bytes of the canonical payload. */
 @Injectable()

@@ -8,6 +8,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { HEARTBEAT_STATUSES, NAME_PATTERN, type HeartbeatStatus } from '../client/bridge-wire.js';
 
 /** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
 export const RFC3339_DATE_TIME =
@@ -15,12 +16,9 @@ export const RFC3339_DATE_TIME =
 /** Standard base64 or base64url, padding optional. 2,048 chars covers RSA keys up to 8,192 bits. */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
-export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;
-export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
-
 class SignedPayloadDto {
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+  @Matches(NAME_PATTERN, {
     message: 'payload.module must be 1-64 characters of A-Z a-z 0-9 . _ -',
   })
   module!: string;

@@ -1,9 +1,8 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { NAME_PATTERN } from '../client/bridge-wire.js';
 import { keyPaths } from './key-files.js';
-
-const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The public keys that verify module signatures (SPEC §2). */
 export interface VerificationKeys {
@@ -21,7 +20,7 @@ export function readVerificationKeys(keysDir: string): VerificationKeys {
   if (existsSync(paths.moduleKeysDir)) {
     for (const file of readdirSync(paths.moduleKeysDir)) {
       const module = basename(file, '.pem');
-      if (!file.endsWith('.pem') || !MODULE_NAME.test(module)) continue;
+      if (!file.endsWith('.pem') || !NAME_PATTERN.test(module)) continue;
       perModule.set(module, readPublicKey(join(paths.moduleKeysDir, file)));
     }
   }
@@ -31,26 +30,6 @@ export function readVerificationKeys(keysDir: string): VerificationKeys {
 /** A module's own key when it has one (then only that key verifies it), else `public.pem`. */
 export function verificationKeyFor(keys: VerificationKeys, module: string): KeyObject | undefined {
   return keys.perModule.get(module) ?? keys.shared;
-}
-
-/**
- * True when `signature` (base64 or base64url) is an RSASSA-PKCS1-v1_5 / SHA-256 signature of the
- * UTF-8 bytes of `canonicalPayload`. Checked in the calling thread: an RSA-2048 check is about
- * 18 µs of CPU, and on a busy service handing it to the libuv thread pool cost more than it freed
- * (BENCHMARKS.md).
- */
-export function isPayloadSignatureValid(
-  key: KeyObject,
-  canonicalPayload: string,
-  signature: string,
-): boolean {
-  // Node's base64 decoder reads both alphabets.
-  return verify(
-    'sha256',
-    Buffer.from(canonicalPayload, 'utf8'),
-    { key, padding: constants.RSA_PKCS1_PADDING },
-    Buffer.from(signature, 'base64'),
-  );
 }
 
 /**

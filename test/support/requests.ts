@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import jsonwebtoken from 'jsonwebtoken';
 import type { JsonObject } from '../../src/common/canonical-json.js';
-import { signPayload, type SignedBody } from '../../src/security/payload-signer.js';
+import { signPayload, type SignedBody } from '../../src/client/payload-signer.js';
 import type { Role } from '../../src/security/role.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-the-bridge-suites-0123456789';

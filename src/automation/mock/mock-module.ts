@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BridgeClient, BridgeRejectedError, BridgeUnreachableError } from '../bridge-client.js';
+import {
+  BridgeClient,
+  BridgeRejectedError,
+  BridgeUnreachableError,
+} from '../../client/bridge-client.js';
 import type { SensorProfile } from './sensor-profiles.js';
 
 export interface MockPlan {

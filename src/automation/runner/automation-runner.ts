@@ -1,9 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../../config/app-config.js';
-import { Role } from '../../security/role.js';
-import { BridgeClient, BridgeRejectedError, BridgeUnreachableError } from '../bridge-client.js';
-import { tokensFromConfig } from '../bridge-tokens.js';
-import { SigningKey } from '../signing-key.js';
+import {
+  BridgeClient,
+  BridgeRejectedError,
+  BridgeUnreachableError,
+} from '../../client/bridge-client.js';
+import { SigningKey } from '../../client/signing-key.js';
+import { keyPaths } from '../../security/key-files.js';
+import { tokensFromConfig } from '../../security/sender-tokens.js';
 import { NodeReport, type RunRecord } from './node-report.js';
 import { NodeSupervisor } from './node-supervisor.js';
 
@@ -37,7 +41,7 @@ export class AutomationRunner {
    * and accepts the runner's token. Throws with what to fix.
    */
   async preflight(): Promise<void> {
-    const signingKey = SigningKey.inKeysDir(this.config.keysDir);
+    const signingKey = new SigningKey(keyPaths(this.config.keysDir).privateKey);
     signingKey.get();
     const module = BridgeClient.automationModule(this.settings.nodes[0]);
     const client = new BridgeClient({
@@ -45,7 +49,7 @@ export class AutomationRunner {
       module,
       nodeId: this.settings.nodes[0],
       signingKey,
-      tokens: tokensFromConfig(this.config, module, Role.Automation),
+      tokens: tokensFromConfig(this.config, module, 'automation'),
     });
     try {
       await client.status();

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../common/canonical-json.js';
-import type { RunOutcome } from '../job-executor.js';
+import type { RunOutcome } from '../engine/job-executor.js';
 
 /** A runner run: the executor's outcomes, plus `crashed` when the node process died during it. */
 export type RunnerOutcome = RunOutcome | 'crashed';

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { within } from '../../common/within.js';
 import type { NodeReport, RunRecord } from './node-report.js';
 import type { JobSummary, NodeMessage, WireRunResult } from './runner-messages.js';
 
@@ -158,20 +159,15 @@ class NodeProcess {
 
   /** Resolves with the run's result, or with how the process failed it; never rejects. */
   async run(job: JobSummary): Promise<RunEnd> {
-    let watchdog: NodeJS.Timeout | undefined;
-    const stuck = new Promise<RunEnd>((resolve) => {
-      watchdog = setTimeout(
-        () => resolve({ kind: 'stuck' }),
-        job.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS,
-      );
-    });
     this.child.send({ type: 'run', job: job.name });
-    const end = await Promise.race([
-      resultOf(this.child, job.name).then((result): RunEnd => ({ kind: 'result', result })),
-      this.exited.then((exit): RunEnd => ({ kind: 'exited', exit })),
-      stuck,
-    ]);
-    clearTimeout(watchdog);
+    const end = await within(
+      Promise.race([
+        resultOf(this.child, job.name).then((result): RunEnd => ({ kind: 'result', result })),
+        this.exited.then((exit): RunEnd => ({ kind: 'exited', exit })),
+      ]),
+      job.timeoutSeconds * 1000 + WATCHDOG_GRACE_MS,
+      { kind: 'stuck' } satisfies RunEnd,
+    );
     if (end.kind === 'stuck') {
       this.child.kill('SIGKILL');
       await this.exited;
@@ -181,12 +177,7 @@ class NodeProcess {
 
   async stop(): Promise<void> {
     this.child.send({ type: 'stop' });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
-    });
-    if ((await Promise.race([this.exited, late])) === 'late') this.child.kill('SIGKILL');
-    clearTimeout(timer);
+    if ((await within(this.exited, STOP_GRACE_MS, 'late')) === 'late') this.child.kill('SIGKILL');
     await this.exited;
   }
 }

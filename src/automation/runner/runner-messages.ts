@@ -1,4 +1,4 @@
-import type { JobRunResult } from '../job-executor.js';
+import type { JobRunResult } from '../engine/job-executor.js';
 
 /** A job as the supervisor needs to know it: enough to watch over its runs. */
 export interface JobSummary {

@@ -1,12 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG, ConfigModule } from '../../config/config.module.js';
-import { Role } from '../../security/role.js';
 import { AutomationCoreModule } from '../automation-core.module.js';
 import { AUTOMATION_HOST, type AutomationHost } from '../automation-host.js';
-import { BridgeClient } from '../bridge-client.js';
-import { tokensFromConfig } from '../bridge-tokens.js';
-import { SigningKey } from '../signing-key.js';
+import { BridgeClient } from '../../client/bridge-client.js';
+import { SigningKey } from '../../client/signing-key.js';
+import { keyPaths } from '../../security/key-files.js';
+import { tokensFromConfig } from '../../security/sender-tokens.js';
 
 export interface RunnerNodeOptions {
   /** The environment's configuration, with `nodeId` set to this node. */
@@ -35,9 +35,9 @@ export class RunnerNodeModule {
               tokens: tokensFromConfig(
                 appConfig,
                 BridgeClient.automationModule(appConfig.nodeId),
-                Role.Automation,
+                'automation',
               ),
-              signingKey: SigningKey.inKeysDir(appConfig.keysDir),
+              signingKey: new SigningKey(keyPaths(appConfig.keysDir).privateKey),
             }),
           },
         }),

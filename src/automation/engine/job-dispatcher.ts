@@ -5,13 +5,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Rejection } from '../common/rejection.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { JobAlreadyRunningError, ReplicaStoppingError } from './automation.errors.js';
+import { Rejection } from '../../common/rejection.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { JobAlreadyRunningError, ReplicaStoppingError } from '../automation.errors.js';
 import { AutomationRunRepository } from './automation-run.repository.js';
 import { ClusterLeaseRepository, type ClusterLock } from './cluster-lease.repository.js';
-import type { JobDefinition } from './job-config.js';
+import type { JobDefinition } from '../jobs/job-config.js';
 import { JobExecutor } from './job-executor.js';
 
 /** A scheduled tick (`tick` is its wall-clock slot) or a "run now" from the control API. */
@@ -37,7 +37,7 @@ export interface StartedRun {
  */
 @Injectable()
 export class JobDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(JobDispatcher.name);
   private readonly running = new Map<string, RunningJob>();
   private stopping = false;
 

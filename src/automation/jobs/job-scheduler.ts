@@ -6,11 +6,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { JobCatalog } from './job-catalog.js';
 import type { JobDefinition } from './job-config.js';
-import { JobDispatcher } from './job-dispatcher.js';
+import { JobDispatcher } from '../engine/job-dispatcher.js';
 import { triggerFor, type Trigger } from './job-trigger.js';
 
 /** setTimeout's longest delay; a slot further away is waited for in several steps. */
@@ -23,7 +23,7 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
  */
 @Injectable()
 export class JobScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(JobScheduler.name);
   private readonly nextSlots = new Map<string, Date>();
   private stopped = false;
 

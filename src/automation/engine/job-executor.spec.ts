@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
-import type { JobDefinition } from './job-config.js';
+import type { JobDefinition } from '../jobs/job-config.js';
 import { JobExecutor } from './job-executor.js';
 import type { PluginContextFactory } from './plugin-context.factory.js';
-import type { PluginRegistry } from './plugin.registry.js';
-import type { PluginContext, RunnablePlugin } from './plugin.types.js';
+import type { PluginRegistry } from '../plugins/plugin.registry.js';
+import type { PluginContext, RunnablePlugin } from '../plugins/plugin.types.js';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 

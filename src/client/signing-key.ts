@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { keyPaths } from '../security/key-files.js';
 
 export interface SigningKeyPair {
   privateKey: KeyObject;
@@ -16,10 +15,6 @@ export class SigningKey {
   private pair: SigningKeyPair | undefined;
 
   constructor(readonly path: string) {}
-
-  static inKeysDir(keysDir: string): SigningKey {
-    return new SigningKey(keyPaths(keysDir).privateKey);
-  }
 
   get(): SigningKeyPair {
     if (!this.pair) {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { DatabaseProbe } from './plugin.types.js';
+import type { DatabaseProbe } from '../plugins/plugin.types.js';
 
 /** Lets plugins inside the service time a direct database round trip. */
 @Injectable()

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { loadJobFile, type JobDefinition } from './job-config.js';
-import { PluginRegistry } from './plugin.registry.js';
+import { PluginRegistry } from '../plugins/plugin.registry.js';
 
 /** Injection token of the path of the job file (automation.json). */
 export const JOB_FILE = Symbol('JOB_FILE');
@@ -8,7 +8,7 @@ export const JOB_FILE = Symbol('JOB_FILE');
 /** The validated jobs. An invalid file stops the start with every problem named. */
 @Injectable()
 export class JobCatalog implements OnModuleInit {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(JobCatalog.name);
   private jobs: JobDefinition[] = [];
 
   constructor(

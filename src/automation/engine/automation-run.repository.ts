@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { JsonObject } from '../common/canonical-json.js';
-import type { JobScope } from './job-config.js';
+import type { JsonObject } from '../../common/canonical-json.js';
+import type { JobScope } from '../jobs/job-config.js';
 import type { JobRunResult, RunOutcome } from './job-executor.js';
 
 export type RunTrigger = 'schedule' | 'manual';

@@ -2,21 +2,23 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Type } from '@nestjs/common';
+import { ProblemsError } from '../../common/problems.error.js';
 import { AutomationPlugin } from './plugin.decorator.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
 /** The built-in plugins: `plugins/` beside `src/`, which is `dist/plugins` once compiled. */
-export const BUILT_IN_PLUGINS_DIR = resolve(dirname(THIS_FILE), '..', '..', 'plugins');
+export const BUILT_IN_PLUGINS_DIR = resolve(dirname(THIS_FILE), '..', '..', '..', 'plugins');
 
 /** Compiled plugins end in `.plugin.js`; run from TypeScript sources (jest), `.plugin.ts`. */
 const PLUGIN_FILE = THIS_FILE.endsWith('.ts') ? /\.plugin\.ts$/ : /\.plugin\.m?js$/;
 
 /** Every plugin file that could not be used, so an operator fixes them in one pass. */
-export class PluginLoadError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Cannot load automation plugins:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'PluginLoadError';
+export class PluginLoadError extends ProblemsError {
+  override name = 'PluginLoadError';
+
+  constructor(problems: string[]) {
+    super('Cannot load automation plugins', problems);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { JsonObject } from '../common/canonical-json.js';
-import type { BridgeClient } from './bridge-client.js';
+import type { JsonObject } from '../../common/canonical-json.js';
+import type { BridgeClient } from '../../client/bridge-client.js';
 
 /** The logger a plugin writes to; lines carry the job and plugin name. */
 export interface PluginLogger {

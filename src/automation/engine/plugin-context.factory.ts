@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AUTOMATION_HOST, type AutomationHost } from './automation-host.js';
-import { BridgeClient } from './bridge-client.js';
-import type { JobAction, JobDefinition } from './job-config.js';
-import type { PluginContext } from './plugin.types.js';
+import { AUTOMATION_HOST, type AutomationHost } from '../automation-host.js';
+import { BridgeClient } from '../../client/bridge-client.js';
+import type { JobAction, JobDefinition } from '../jobs/job-config.js';
+import type { PluginContext } from '../plugins/plugin.types.js';
 
 /** Builds the context of one plugin run on this host. */
 @Injectable()

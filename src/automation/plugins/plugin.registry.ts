@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { NAME_PATTERN } from '../../client/bridge-wire.js';
 import { PluginLoadError } from './plugin-loader.js';
 import { AutomationPlugin, type PluginMeta } from './plugin.decorator.js';
 import type { RunnablePlugin } from './plugin.types.js';
-
-const PLUGIN_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface RegisteredPlugin {
   meta: PluginMeta;
@@ -17,7 +16,7 @@ export interface RegisteredPlugin {
  */
 @Injectable()
 export class PluginRegistry implements OnModuleInit {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(PluginRegistry.name);
   private plugins: Map<string, RegisteredPlugin> | undefined;
 
   constructor(private readonly discovery: DiscoveryService) {}
@@ -50,7 +49,7 @@ export class PluginRegistry implements OnModuleInit {
       const meta = this.discovery.getMetadataByDecorator(AutomationPlugin, wrapper);
       const instance: unknown = wrapper.instance;
       const label = `plugin class ${wrapper.name}`;
-      if (!meta || typeof meta.name !== 'string' || !PLUGIN_NAME.test(meta.name)) {
+      if (!meta || typeof meta.name !== 'string' || !NAME_PATTERN.test(meta.name)) {
         problems.push(`${label}: @AutomationPlugin({ name }) needs a name of A-Z a-z 0-9 . _ -`);
       } else if (!wrapper.isDependencyTreeStatic() || !hasRunMethod(instance)) {
         problems.push(`${label}: must be a singleton provider with a run(context) method`);

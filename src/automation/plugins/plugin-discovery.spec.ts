@@ -2,15 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Test } from '@nestjs/testing';
-import { AUTOMATION_HOST, type AutomationHost } from './automation-host.js';
-import { AutomationCoreModule } from './automation-core.module.js';
-import { FixedTokens } from './bridge-tokens.js';
-import { JobCatalog } from './job-catalog.js';
-import { JobExecutor } from './job-executor.js';
+import { AUTOMATION_HOST, type AutomationHost } from '../automation-host.js';
+import { AutomationCoreModule } from '../automation-core.module.js';
+import { FixedTokens } from '../../client/bridge-tokens.js';
+import { JobCatalog } from '../jobs/job-catalog.js';
+import { JobExecutor } from '../engine/job-executor.js';
 import { loadPluginClasses, PluginLoadError } from './plugin-loader.js';
-import { SigningKey } from './signing-key.js';
+import { SigningKey } from '../../client/signing-key.js';
 
-const DECORATOR = join(process.cwd(), 'src', 'automation', 'plugin.decorator.js');
+const PLUGIN_API = join(process.cwd(), 'src', 'automation', 'plugin-api.js');
 
 /**
  * A temporary plugins folder holding `files`, as an operator would drop them in. Outside the
@@ -24,7 +24,7 @@ function pluginsFolder(files: Record<string, string>): string {
 }
 
 function importDecorator(dir: string): string {
-  return `import { AutomationPlugin } from '${relative(dir, DECORATOR)}';`;
+  return `import { AutomationPlugin } from '${relative(dir, PLUGIN_API)}';`;
 }
 
 describe('plugin discovery', () => {

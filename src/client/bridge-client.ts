@@ -1,14 +1,12 @@
-import { randomBytes, verify } from 'node:crypto';
-import type { BucketStatus } from '../bucket/status.service.js';
+import { randomBytes } from 'node:crypto';
 import { canonicalJson, type JsonObject } from '../common/canonical-json.js';
-import { signPayload, type SignedBody } from '../security/payload-signer.js';
-import type { HeartbeatStatus } from '../security/signed-body.dto.js';
+import { isPayloadSignatureValid, signPayload, type SignedBody } from './payload-signer.js';
+import { NAME_PATTERN, type BucketStatus, type HeartbeatStatus } from './bridge-wire.js';
 import type { BridgeTokenSource } from './bridge-tokens.js';
 import type { SigningKey } from './signing-key.js';
 
 /** A call that gets no answer in this time is given up. */
 const REQUEST_TIMEOUT_MS = 15_000;
-const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The 201 body of SPEC §4. */
 export interface AcceptedEntry {
@@ -74,7 +72,7 @@ export class BridgeClient {
   /** The module name the automation of `nodeId` signs as. */
   static automationModule(nodeId: string): string {
     const module = `automation-${nodeId}`;
-    if (!MODULE_NAME.test(module)) {
+    if (!NAME_PATTERN.test(module)) {
       throw new Error(
         `the automation signs as module "${module}", which is not a valid module name (1-64 characters of A-Z a-z 0-9 . _ -): choose a shorter NODE_ID`,
       );
@@ -98,11 +96,10 @@ export class BridgeClient {
 
   /** Verifies locally, with the public half of the signing key. */
   verify(body: SignedBody): boolean {
-    return verify(
-      'sha256',
-      Buffer.from(canonicalJson(body.payload), 'utf8'),
+    return isPayloadSignatureValid(
       this.options.signingKey.get().publicKey,
-      Buffer.from(body.signature, 'base64'),
+      canonicalJson(body.payload),
+      body.signature,
     );
   }
 

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import type { JsonObject, JsonValue } from '../common/canonical-json.js';
-import type { JobAction, JobDefinition } from './job-config.js';
+import type { JsonObject, JsonValue } from '../../common/canonical-json.js';
+import type { JobAction, JobDefinition } from '../jobs/job-config.js';
 import { PluginContextFactory } from './plugin-context.factory.js';
-import { PluginRegistry } from './plugin.registry.js';
+import { PluginRegistry } from '../plugins/plugin.registry.js';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
 
@@ -38,7 +38,7 @@ class RunCancelled extends Error {
  */
 @Injectable()
 export class JobExecutor {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(JobExecutor.name);
 
   constructor(
     private readonly plugins: PluginRegistry,

@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { loadConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { loadConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { JobCatalog } from './job-catalog.js';
 import type { JobDefinition, TriggerSpec } from './job-config.js';
-import { JobDispatcher } from './job-dispatcher.js';
+import { JobDispatcher } from '../engine/job-dispatcher.js';
 import { JobScheduler } from './job-scheduler.js';
 
 const START = '2026-11-26T10:00:30.000Z';

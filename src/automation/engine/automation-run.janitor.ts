@@ -9,7 +9,7 @@ export const RUN_RETENTION_DAYS = 30;
 /** Keeps `automation_runs` bounded. Safe to run on every replica. */
 @Injectable()
 export class AutomationRunJanitor {
-  private readonly logger = new Logger('Automation');
+  private readonly logger = new Logger(AutomationRunJanitor.name);
 
   constructor(private readonly runs: AutomationRunRepository) {}
 

@@ -4,7 +4,7 @@ import {
   acquireSessionLock,
   AdvisoryLock,
   type HeldAdvisoryLock,
-} from '../database/advisory-lock.js';
+} from '../../database/advisory-lock.js';
 
 /** Held while a cluster job runs on this replica. */
 export type ClusterLock = HeldAdvisoryLock;
