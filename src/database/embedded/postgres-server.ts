@@ -35,7 +35,7 @@ const LIBRARY_HOOKED_EVENTS: string[] = [
  * the bridge stops the server itself once the app has closed, and an orphan left by a crash is
  * stopped at the next start.
  */
-async function importWithoutProcessHooks() {
+export async function importWithoutProcessHooks() {
   // process.listeners() is typed per event; the events are handled alike here.
   const emitter = process as unknown as NodeJS.EventEmitter;
   const before = new Map(
