@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
@@ -17,6 +17,7 @@ import { CONFIG_ENV_NAMES, ConfigError, loadConfig } from '../src/config/app-con
 import { HealthController } from '../src/health/health.controller.js';
 import { keyPaths } from '../src/security/key-files.js';
 import { buildService } from './support/server-process.js';
+import { VECTORS_DIR } from './support/vectors.js';
 import {
   kubectlAvailable,
   renderKustomization,
@@ -37,6 +38,17 @@ function one(objects: KubernetesObject[], kind: string, name?: string): Kubernet
   if (found.length !== 1)
     throw new Error(`expected one ${kind} ${name ?? ''}, found ${found.length}`);
   return found[0];
+}
+
+/** A module's own public key, for the README block that fills the overlay's secrets/. */
+const MODULE_A_KEY = join(VECTORS_DIR, 'test-public.pem');
+
+/** deploy/README.md's block that makes the production Secrets' files, exactly as printed. */
+function secretMakingBlock(): string {
+  const readme = readFileSync('deploy/README.md', 'utf8');
+  const block = /```sh\n(: "\$\{OVERLAY:=[\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('deploy/README.md has no ```sh block starting with : "${OVERLAY:=');
+  return block[1];
 }
 
 /** GET routes of the probe controller, from the metadata Nest routes by. */
@@ -80,21 +92,21 @@ describeWithKubectl('the Kubernetes manifests', () => {
   beforeAll(() => {
     buildService();
     base = renderKustomization('deploy/kubernetes');
-    // The production overlay's Secrets come from files that never enter git: make them as
-    // deploy/README.md says, in a copy of deploy/.
+    // The production overlay's Secrets come from files that never enter git: make them with
+    // deploy/README.md's block, in a copy of deploy/.
     overlayCopy = mkdtempSync(join(tmpdir(), 'bridge-deploy-'));
     cpSync('deploy', overlayCopy, { recursive: true });
-    const secrets = join(overlayCopy, 'kubernetes/overlays/production/secrets');
-    execFileSync(process.execPath, ['dist/src/cli/keys.cli.js'], {
-      env: { PATH: process.env.PATH ?? '', KEYS_DIR: join(secrets, 'keys') },
+    const overlay = join(overlayCopy, 'kubernetes/overlays/production');
+    execFileSync('bash', ['-euo', 'pipefail', '-c', secretMakingBlock()], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        OVERLAY: overlay,
+        MODULE_A_KEY: MODULE_A_KEY,
+      },
       stdio: 'ignore',
     });
-    copyFileSync(join(secrets, 'keys/public.pem'), join(secrets, 'keys/modules/module-a.pem'));
-    writeFileSync(
-      join(secrets, 'jwt-secret'),
-      execFileSync('openssl', ['rand', '-base64', '48']).toString().trim(),
-    );
-    production = renderKustomization(join(overlayCopy, 'kubernetes/overlays/production'));
+    production = renderKustomization(overlay);
   });
 
   afterAll(() => rmSync(overlayCopy, { recursive: true, force: true }));
@@ -236,6 +248,7 @@ describeWithKubectl('the Kubernetes manifests', () => {
     const keys = decoded(new Secret(one(production, 'Secret', 'core-bucket-bridge-keys') as never));
     expect(keys['public.pem']).toContain('BEGIN PUBLIC KEY');
     expect(keys['checkpoint.pem']).toContain('BEGIN PRIVATE KEY');
+    expect(keys['module-a.pem']).toBe(readFileSync(MODULE_A_KEY, 'utf8'));
     const jwtName = container.env!.find((e) => e.name === 'JWT_SECRET')!.valueFrom!.secretKeyRef!
       .name!;
     expect(
