@@ -109,6 +109,12 @@ describeWithKubectl('the Kubernetes manifests', () => {
     production = renderKustomization(overlay);
   });
 
+  /** Both renderings, for the checks that hold for each. */
+  const renderings: [string, () => KubernetesObject[]][] = [
+    ['base', () => base],
+    ['production', () => production],
+  ];
+
   afterAll(() => rmSync(overlayCopy, { recursive: true, force: true }));
 
   it('validates every object of the base and of the production overlay against its schema', () => {
@@ -132,35 +138,32 @@ describeWithKubectl('the Kubernetes manifests', () => {
     );
   });
 
-  it.each([
-    ['base', () => base],
-    ['production', () => production],
-  ])('%s: probes hit the Terminus routes on the port the service listens on', (_name, objects) => {
-    const { container, settings } = checkRendering(objects());
-    const routes = healthRoutes();
-    expect(routes).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
-    const port = container.ports!.find((p) => p.name === 'http')!;
-    expect(port.containerPort).toBe(loadConfig({ PORT: settings.PORT }).port);
-    for (const probe of [
-      container.startupProbe,
-      container.livenessProbe,
-      container.readinessProbe,
-    ]) {
-      expect(routes).toContain(probe!.httpGet!.path);
-      expect(probe!.httpGet!.port).toBe('http');
-    }
-    // Liveness never depends on the database; readiness does, and waits longer than its check.
-    expect(container.livenessProbe!.httpGet!.path).toBe('/health/live');
-    expect(container.readinessProbe!.httpGet!.path).toBe('/health/ready');
-    expect(container.readinessProbe!.timeoutSeconds!).toBeGreaterThan(DATABASE_CHECK_SECONDS);
-    const service = new Service(one(objects(), 'Service') as never);
-    expect(service.spec!.ports![0].targetPort).toBe('http');
-  });
+  it.each(renderings)(
+    '%s: probes hit the Terminus routes on the port the service listens on',
+    (_name, objects) => {
+      const { container, settings } = checkRendering(objects());
+      const routes = healthRoutes();
+      expect(routes).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+      const port = container.ports!.find((p) => p.name === 'http')!;
+      expect(port.containerPort).toBe(loadConfig({ PORT: settings.PORT }).port);
+      for (const probe of [
+        container.startupProbe,
+        container.livenessProbe,
+        container.readinessProbe,
+      ]) {
+        expect(routes).toContain(probe!.httpGet!.path);
+        expect(probe!.httpGet!.port).toBe('http');
+      }
+      // Liveness never depends on the database; readiness does, and waits longer than its check.
+      expect(container.livenessProbe!.httpGet!.path).toBe('/health/live');
+      expect(container.readinessProbe!.httpGet!.path).toBe('/health/ready');
+      expect(container.readinessProbe!.timeoutSeconds!).toBeGreaterThan(DATABASE_CHECK_SECONDS);
+      const service = new Service(one(objects(), 'Service') as never);
+      expect(service.spec!.ports![0].targetPort).toBe('http');
+    },
+  );
 
-  it.each([
-    ['base', () => base],
-    ['production', () => production],
-  ])(
+  it.each(renderings)(
     '%s: every environment variable is one the config reads, and the ConfigMap is valid',
     (_name, objects) => {
       const { container, settings } = checkRendering(objects());
@@ -182,10 +185,7 @@ describeWithKubectl('the Kubernetes manifests', () => {
     },
   );
 
-  it.each([
-    ['base', () => base],
-    ['production', () => production],
-  ])(
+  it.each(renderings)(
     '%s: the keys Secret lands at KEYS_DIR under the file names the service loads',
     (_name, objects) => {
       const { pod, container } = checkRendering(objects());
@@ -268,10 +268,7 @@ describeWithKubectl('the Kubernetes manifests', () => {
     ).toBe(true);
   });
 
-  it.each([
-    ['base', () => base],
-    ['production', () => production],
-  ])(
+  it.each(renderings)(
     '%s: the termination grace period outlasts preStop, readiness grace and drain',
     (_name, objects) => {
       const { pod, container, settings } = checkRendering(objects());
@@ -291,10 +288,7 @@ describeWithKubectl('the Kubernetes manifests', () => {
     },
   );
 
-  it.each([
-    ['base', () => base],
-    ['production', () => production],
-  ])(
+  it.each(renderings)(
     '%s: replicas, rolling update, hardening, resources, spread, disruption and autoscaling',
     (_name, objects) => {
       const { deployment, pod, container } = checkRendering(objects());

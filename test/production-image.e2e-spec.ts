@@ -50,6 +50,19 @@ describe('the production image, reproduced', () => {
     return service;
   };
 
+  /** The copy on the test database, serving. */
+  const startServing = async (): Promise<ServiceProcess> => {
+    const service = await start({
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      KEYS_DIR: keysDir,
+      SHUTDOWN_GRACE_SECONDS: '0',
+      AUTOMATION_ENABLED: 'false',
+    });
+    await waitUntilServing(service);
+    return service;
+  };
+
   beforeAll(async () => {
     buildService();
     root = mkdtempSync(join(tmpdir(), 'bridge-image-'));
@@ -95,14 +108,7 @@ describe('the production image, reproduced', () => {
   });
 
   it('starts as a non-root user on a read-only copy, answers the probes and accepts a signed update', async () => {
-    const service = await start({
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      KEYS_DIR: keysDir,
-      SHUTDOWN_GRACE_SECONDS: '0',
-      AUTOMATION_ENABLED: 'false',
-    });
-    await waitUntilServing(service);
+    const service = await startServing();
     expect((await fetch(`${service.baseUrl}/health/live`)).status).toBe(200);
     expect((await fetch(`${service.baseUrl}/health/ready`)).status).toBe(200);
     const response = await fetch(`${service.baseUrl}/core/update`, {
@@ -123,14 +129,7 @@ describe('the production image, reproduced', () => {
   });
 
   it('runs the automation CronJob command from the same copy', async () => {
-    const service = await start({
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      KEYS_DIR: keysDir,
-      SHUTDOWN_GRACE_SECONDS: '0',
-      AUTOMATION_ENABLED: 'false',
-    });
-    await waitUntilServing(service);
+    const service = await startServing();
     const reports = mkdtempSync(join(root, 'reports-'));
     execFileSync('chown', ['-R', `${IMAGE_UID}:${IMAGE_UID}`, reports]);
     const [command, ...args] = asImageUser([
