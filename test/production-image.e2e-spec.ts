@@ -16,6 +16,9 @@ import {
 /** The image's user (Dockerfile `USER`, the Deployment's runAsUser). */
 const IMAGE_UID = 10001;
 
+/** The pod has no writable home or temporary folder (readOnlyRootFilesystem, no emptyDir at /tmp). */
+const NO_WRITABLE_PLACE = { HOME: '/nonexistent', TMPDIR: '/nonexistent/tmp' };
+
 /**
  * The Dockerfile's final stage without a container daemon: scripts/production-copy.mjs makes a
  * clean copy with production dependencies only; it runs read-only as UID 10001 (when the suite
@@ -43,7 +46,7 @@ describe('the production image, reproduced', () => {
       'dist/src/main.js',
     ]);
     const service = spawnService(
-      { NODE_ENV: 'production', PORT: port, HOME: '/nonexistent', ...env },
+      { NODE_ENV: 'production', PORT: port, ...NO_WRITABLE_PLACE, ...env },
       { command, args, cwd: app },
     );
     running.push(service);
@@ -146,6 +149,7 @@ describe('the production image, reproduced', () => {
       encoding: 'utf8',
       env: {
         PATH: process.env.PATH ?? '',
+        ...NO_WRITABLE_PLACE,
         NODE_ENV: 'production',
         BRIDGE_URL: service.baseUrl,
         JWT_SECRET: TEST_JWT_SECRET,
