@@ -8,7 +8,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 
 /** After this long past the start of shutdown, connections still open are cut. */
-const FORCE_CLOSE_AFTER_MS = 30_000;
+export const FORCE_CLOSE_AFTER_MS = 30_000;
 
 /**
  * `server.close()` waits for every open connection, and a keep-alive client that keeps sending

@@ -56,6 +56,41 @@ export interface AppConfig {
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
+/**
+ * Every environment variable `loadConfig` reads, for tools that write settings for the service
+ * (the Kubernetes ConfigMap and its test).
+ */
+export const CONFIG_ENV_NAMES = [
+  'NODE_ENV',
+  'PORT',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'EMBEDDED_DATABASE_PORT',
+  'DATABASE_POOL_SIZE',
+  'JWT_SECRET',
+  'JWT_ISSUER',
+  'KEYS_DIR',
+  'MAX_CLOCK_SKEW_SECONDS',
+  'BODY_LIMIT_BYTES',
+  'LOG_DIR',
+  'LOG_LEVEL',
+  'NODE_ID',
+  'BRIDGE_URL',
+  'BRIDGE_TOKEN',
+  'AUTOMATION_ENABLED',
+  'AUTOMATION_CONFIG',
+  'PLUGINS_DIR',
+  'NONCE_CACHE_SIZE',
+  'HEARTBEAT_INTERVAL_SECONDS',
+  'STALE_AFTER_MISSED_HEARTBEATS',
+  'SHUTDOWN_GRACE_SECONDS',
+  'METRICS_ENABLED',
+  'METRICS_SNAPSHOT_SECONDS',
+  'CHECKPOINT_ORIGIN',
+  'CHECKPOINT_EVERY_ENTRIES',
+  'CHECKPOINT_INTERVAL_MINUTES',
+] as const;
+
 /** A signed-note key name: printable ASCII, no space and no "+" (C2SP signed-note). */
 const CHECKPOINT_ORIGIN = /^[\x21-\x2a\x2c-\x7e]{1,256}$/;
 

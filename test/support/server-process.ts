@@ -25,9 +25,20 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
+/** How to start it when not `node dist/src/main.js` here (a production copy, another user). */
+export interface SpawnCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
 /** Starts `node dist/src/main.js` (what `npm run start:prod` runs) with `env` on top of a clean environment. */
-export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+export function spawnService(
+  env: Record<string, string>,
+  how: SpawnCommand = { command: process.execPath, args: ['dist/src/main.js'] },
+): ServiceProcess {
+  const child = spawn(how.command, how.args, {
+    cwd: how.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',

