@@ -35,6 +35,7 @@ import { RequestStats } from './request-stats.js';
     CoreHealthService,
     MetricsSnapshotWriter,
   ],
+  exports: [ClusterFigures],
 })
 export class HealthModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

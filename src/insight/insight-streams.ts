@@ -1,0 +1,42 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { InsightSnapshotService, SNAPSHOT_MAX_AGE_MS } from './insight-snapshot.service.js';
+
+/**
+ * Open `text/event-stream` answers. Every stream asks the shared snapshot once per
+ * `SNAPSHOT_MAX_AGE_MS`, so N streams still cost one round of queries per second.
+ */
+@Injectable()
+export class InsightStreams {
+  private readonly logger = new Logger(InsightStreams.name);
+
+  constructor(private readonly snapshots: InsightSnapshotService) {}
+
+  open(request: Request, response: Response): void {
+    response.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    response.flushHeaders();
+    let lastSent = '';
+    let closed = false;
+    const push = async () => {
+      try {
+        const snapshot = await this.snapshots.snapshot();
+        if (closed || snapshot.generated_at === lastSent) return;
+        lastSent = snapshot.generated_at;
+        response.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+      } catch (error) {
+        this.logger.warn(`insight snapshot failed: ${(error as Error).message}`);
+        if (!closed) response.write(`event: unavailable\ndata: {}\n\n`);
+      }
+    };
+    const timer = setInterval(() => void push(), SNAPSHOT_MAX_AGE_MS);
+    void push();
+    request.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
+  }
+}
