@@ -13,6 +13,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ClusterFigures, type SecurityFigures } from '../health/cluster-figures.js';
 import { CheckpointService } from '../provenance/checkpoint.service.js';
+import { SecurityAudit } from '../security/security-audit.service.js';
 import {
   InsightRepository,
   type ReplicaView,
@@ -73,6 +74,7 @@ export class InsightSnapshotService implements OnApplicationBootstrap, OnApplica
     private readonly figures: ClusterFigures,
     private readonly status: StatusService,
     private readonly checkpoints: CheckpointService,
+    private readonly audit: SecurityAudit,
     private readonly requests: RequestFiguresAdapter,
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -102,6 +104,8 @@ export class InsightSnapshotService implements OnApplicationBootstrap, OnApplica
     this.rounds += 1;
     const automation = this.automationService();
     const since = (ms: number) => new Date(now.getTime() - ms);
+    // This instance's latest rejections are written in batches: counters and the list agree after.
+    await this.audit.flush();
     const [cluster, status, quarter, day, acceptedNow, events, checkpoint, replicas, jobs, runs] =
       await Promise.all([
         this.figures.read(),

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InsightSnapshotService, SNAPSHOT_MAX_AGE_MS } from './insight-snapshot.service.js';
 
@@ -7,12 +7,14 @@ import { InsightSnapshotService, SNAPSHOT_MAX_AGE_MS } from './insight-snapshot.
  * `SNAPSHOT_MAX_AGE_MS`, so N streams still cost one round of queries per second.
  */
 @Injectable()
-export class InsightStreams {
+export class InsightStreams implements BeforeApplicationShutdown {
   private readonly logger = new Logger(InsightStreams.name);
+  /** Open streams and how to end each one. */
+  private readonly open = new Set<() => void>();
 
   constructor(private readonly snapshots: InsightSnapshotService) {}
 
-  open(request: Request, response: Response): void {
+  stream(request: Request, response: Response): void {
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -34,9 +36,17 @@ export class InsightStreams {
     };
     const timer = setInterval(() => void push(), SNAPSHOT_MAX_AGE_MS);
     void push();
+    // An endless answer never lets its connection go idle: at shutdown it is ended and cut.
+    const end = () => response.end(() => request.socket.destroy());
+    this.open.add(end);
     request.on('close', () => {
       closed = true;
       clearInterval(timer);
+      this.open.delete(end);
     });
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const end of this.open) end();
   }
 }

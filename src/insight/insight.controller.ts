@@ -39,7 +39,7 @@ export class InsightController {
   @Get('api/stream')
   @Roles([Role.Admin, Role.Auditor])
   stream(@Req() request: Request, @Res() response: Response): void {
-    this.streams.open(request, response);
+    this.streams.stream(request, response);
   }
 
   private send(name: string, response: Response): void {

@@ -21,7 +21,10 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[
   return node;
 }
 
-const num = (n: number, unit = ''): string => `${numbers.format(n)}${unit ? ` ${unit}` : ''}`;
+const small = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 });
+/** Thousands separators, one decimal; rates below 1 keep two significant digits (0.0017 /s). */
+const num = (n: number, unit = ''): string =>
+  `${(n !== 0 && Math.abs(n) < 1 ? small : numbers).format(n)}${unit ? ` ${unit}` : ''}`;
 
 function ago(iso: string | null): HTMLElement {
   if (!iso) return el('span', { class: 'muted' }, 'never');
@@ -171,6 +174,7 @@ function renderChart(
           {
             label: 'rejected/s',
             stroke: '#e55039',
+            dash: [6, 4],
             width: 2,
             value: (_u, v) => (v == null ? '–' : num(v, '/s')),
           },
@@ -240,28 +244,28 @@ function renderModules(s: InsightSnapshot): void {
 
 function renderChain(s: InsightSnapshot): void {
   const c = s.chain;
+  const item = (term: string, ...value: Child[]) => [el('dt', {}, term), el('dd', {}, ...value)];
   byId('chain').replaceChildren(
-    table(
-      ['length', 'head', 'latest checkpoint'],
-      [
-        [
-          num(c.length, 'entries'),
-          el('span', { class: 'hash', title: c.head_hash }, `${c.head_hash.slice(0, 16)}…`),
-          c.checkpoint
-            ? el(
+    el(
+      'dl',
+      { class: 'facts' },
+      ...item('length', num(c.length, 'entries')),
+      ...item(
+        'head',
+        el('span', { class: 'hash', title: c.head_hash }, `${c.head_hash.slice(0, 16)}…`),
+      ),
+      ...item(
+        'latest checkpoint',
+        ...(c.checkpoint
+          ? [`at ${num(c.checkpoint.length, 'entries')}, `, ago(c.checkpoint.timestamp)]
+          : [
+              el(
                 'span',
-                {},
-                `${num(c.checkpoint.length, 'entries')}, `,
-                ago(c.checkpoint.timestamp),
-              )
-            : el(
-                'span',
-                { class: 'muted' },
-                'none yet: POST /provenance/checkpoint or wait for the schedule',
+                { class: 'empty' },
+                'none yet: one is signed on schedule, or POST /provenance/checkpoint',
               ),
-        ],
-      ],
-      [],
+            ]),
+      ),
     ),
   );
 }
@@ -356,6 +360,7 @@ function renderReplicas(s: InsightSnapshot): void {
 }
 
 function render(s: InsightSnapshot): void {
+  if (!latest) performance.mark('insight-first-render'); // what the browser test reports
   latest = s;
   byId('login').hidden = true;
   byId('dashboard').hidden = false;
