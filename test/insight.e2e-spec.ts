@@ -145,6 +145,7 @@ describe('InsightFlow in a real browser (SPEC §10)', () => {
     const events = page.locator('#events tbody tr');
     expect(await events.count()).toBe(4);
     expect(await events.first().locator('td').nth(2).textContent()).toBe('invalid_token');
+    expect(await events.first().locator('td').nth(4).textContent()).toBe('127.0.0.1');
     const modules = await page.locator('#modules tbody tr').allTextContents();
     expect(modules).toHaveLength(2);
     expect(modules[0]).toMatch(/^module-aalive.*node-1/);

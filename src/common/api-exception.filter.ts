@@ -33,7 +33,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
 
     if (error instanceof Rejection) {
-      this.recorder.record(error, { method: request.method, path: request.path });
+      this.recorder.record(error, {
+        method: request.method,
+        path: request.path,
+        clientAddress: request.ip,
+      });
       noteAnsweredRejection(response, error.reason);
       response.status(error.status).json(rejectionBody(error.reason, error.message));
       return;

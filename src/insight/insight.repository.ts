@@ -17,6 +17,7 @@ export interface SecurityEventView {
   method: string;
   path: string;
   message: string;
+  client_address: string | null;
 }
 
 export interface ReplicaView {
@@ -75,8 +76,9 @@ export class InsightRepository {
       method: string;
       path: string;
       message: string;
+      client_address: string | null;
     }> = await this.dataSource.query(
-      `SELECT occurred_at, module, reason, node_id, method, path, message
+      `SELECT occurred_at, module, reason, node_id, method, path, message, client_address
        FROM security_rejections ORDER BY occurred_at DESC, id DESC LIMIT $1`,
       [limit],
     );
@@ -88,6 +90,7 @@ export class InsightRepository {
       method: row.method,
       path: row.path,
       message: row.message,
+      client_address: row.client_address,
     }));
   }
 

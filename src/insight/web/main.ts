@@ -210,12 +210,13 @@ function renderEvents(s: InsightSnapshot): void {
             : 'No event with this reason among the latest 50.',
         )
       : table(
-          ['time', 'module', 'reason', 'node', 'request'],
+          ['time', 'module', 'reason', 'node', 'client', 'request'],
           events.map((e) => [
             ago(e.at),
             e.module ?? '–',
             el('span', { title: e.message }, e.reason),
             e.node,
+            e.client_address ?? '–',
             `${e.method} ${e.path}`,
           ]),
         ),
