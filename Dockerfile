@@ -17,7 +17,9 @@ COPY src ./src
 COPY migrations ./migrations
 COPY plugins ./plugins
 COPY bench ./bench
-RUN npx nest build
+COPY scripts/build-insight.mjs ./scripts/build-insight.mjs
+# nest build, then the InsightFlow page bundled into dist/insight.
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
@@ -38,6 +40,7 @@ COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/plugins ./dist/plugins
+COPY --from=build /app/dist/insight ./dist/insight
 COPY package.json package-lock.json ./
 COPY plugins/automation.json ./plugins/automation.json
 USER 10001:10001

@@ -19,6 +19,7 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['src/insight/web/**/*.ts'], languageOptions: { globals: globals.browser } },
   {
     files: ['src/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**', '**/*.spec.ts'],
     rules: { 'no-restricted-properties': 'off' },

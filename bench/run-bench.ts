@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --skip-baseline]`
+ * `npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --dashboards D --skip-baseline]`
  *
  * 1. Starts the service in production mode on a fresh database (DATABASE_URL's server, default the
  *    local PostgreSQL) and drives POST /core/update with autocannon after a warm-up, using bodies
@@ -11,6 +11,9 @@
  *
  * `--replicas R` runs R service processes on the one database, the load shared between them, as
  * replicas behind a Kubernetes Service would be (peak RSS is then their sum).
+ *
+ * `--dashboards D` keeps D InsightFlow live streams open on the service (spread over its replicas)
+ * during its warm-up and measured phase, to compare ingestion with and without open dashboards.
  *
  * `--smoke` runs a tiny version of all three to prove the harness works; it asserts no speed.
  */
@@ -24,6 +27,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import pg from 'pg';
 import { generateKeyFiles } from '../src/security/key-files.js';
 import { createChainFixture } from './chain-fixture.js';
+import { openDashboards } from './dashboards.js';
 import { presignUpdates } from './presign.js';
 import { PeakRss } from './peak-rss.js';
 import { cpuSecondsOf } from './process-cpu.js';
@@ -37,6 +41,7 @@ const { values: flags } = parseArgs({
     'chain-entries': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
     replicas: { type: 'string' },
+    dashboards: { type: 'string' },
   },
 });
 const smoke = flags.smoke ?? false;
@@ -47,6 +52,8 @@ const settings = {
   chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
   /** Service processes on one database, sharing the connections (replicas behind a Service). */
   replicas: Number(flags.replicas ?? 1),
+  /** InsightFlow streams kept open on the service while it is measured. */
+  dashboards: Number(flags.dashboards ?? 0),
   /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
   warmupRequests: smoke ? 300 : 30_000,
   modules: ['module-a', 'module-b', 'module-c', 'module-d'],
@@ -76,6 +83,8 @@ interface LoadFigures {
   peakRssMb: number;
   /** CPU the server processes used in the measured phase per accepted update: a steadier figure than the rate on a shared machine. */
   cpuMicrosecondsPerAccepted: number;
+  /** With `--dashboards`: the streams kept open and the snapshots they received. */
+  dashboards?: { streams: number; snapshotsReceived: number };
 }
 
 function log(message: string): void {
@@ -225,10 +234,14 @@ async function measure(
   baseUrls: string[],
   token: string,
   sign: Signer,
+  dashboards?: { count: number; adminToken: string },
 ): Promise<LoadFigures> {
   const servers = await launch();
   const peaks = servers.map((server) => new PeakRss(server.pid!));
   const stopPeaks = () => peaks.reduce((total, peak) => total + peak.stop(), 0);
+  const open = dashboards?.count
+    ? await openDashboards(baseUrls, dashboards.count, dashboards.adminToken)
+    : undefined;
   try {
     const warmup = await drive(baseUrls, token, await sign(settings.warmupRequests));
     log(`${label}: warm-up ${warmup.accepted} requests in ${warmup.seconds}s`);
@@ -245,8 +258,10 @@ async function measure(
       ((cpuOfServers() - cpuBefore) / Math.max(1, figures.accepted)) * 1e6,
     );
     const { secondHalfPerSecond: _secondHalf, ...reported } = figures;
-    return { ...reported, peakRssMb: stopPeaks(), cpuMicrosecondsPerAccepted };
+    const peakRssMb = stopPeaks();
+    return { ...reported, peakRssMb, cpuMicrosecondsPerAccepted, dashboards: await open?.close() };
   } finally {
+    await open?.close();
     stopPeaks();
     await Promise.all(servers.map(stop));
   }
@@ -307,6 +322,14 @@ async function main(): Promise<void> {
       replicaPorts.map((replicaPort) => `http://127.0.0.1:${replicaPort}`),
       token,
       sign,
+      {
+        count: settings.dashboards,
+        adminToken: jsonwebtoken.sign({ roles: ['admin'] }, JWT_SECRET, {
+          algorithm: 'HS256',
+          issuer: 'core-bucket-bridge',
+          expiresIn: 3600,
+        }),
+      },
     );
     // Start to ready on the database the run just filled (migrations already applied).
     const startedAt = process.hrtime.bigint();

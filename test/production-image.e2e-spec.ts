@@ -104,7 +104,7 @@ describe('the production image, reproduced', () => {
       'autocannon',
     ])
       expect(existsSync(join(modules, absent))).toBe(false);
-    expect(readdirSync(join(app, 'dist')).sort()).toEqual(['migrations', 'plugins', 'src']);
+    expect(readdirSync(join(app, 'dist')).sort()).toEqual(['insight', 'migrations', 'plugins', 'src']);
     console.log(
       `production node_modules: ${(copyReport.node_modules_bytes / 1024 / 1024).toFixed(1)} MiB, ${copyReport.top_level_packages} top-level packages`,
     );
@@ -125,6 +125,9 @@ describe('the production image, reproduced', () => {
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ status: 'accepted', sequence: 1 });
     expect((await fetch(`${service.baseUrl}/metrics`)).status).toBe(200);
+    const page = await fetch(`${service.baseUrl}/insight`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('InsightFlow');
 
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);

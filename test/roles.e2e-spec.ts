@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { buildInsightPage } from './support/insight.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 
@@ -12,6 +13,8 @@ interface EndpointRule {
   /** What each caller gets: the success status, 403 or 401 (SPEC §3). */
   expected: Record<Caller, number>;
   body?: (keys: TestKeys) => unknown;
+  /** An endless answer (Server-Sent Events): only its status is read, then the call is aborted. */
+  stream?: true;
 }
 
 /**
@@ -107,6 +110,22 @@ const ROLE_MATRIX: EndpointRule[] = [
     path: '/automation/jobs/no-such-job/run',
     expected: { module: 403, automation: 404, admin: 404, auditor: 403, none: 401 },
   },
+  {
+    method: 'get',
+    path: '/insight',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
+  },
+  {
+    method: 'get',
+    path: '/insight/api/summary',
+    expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/insight/api/stream',
+    expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
+    stream: true,
+  },
 ];
 
 const CALLERS: Caller[] = ['module', 'automation', 'admin', 'auditor', 'none'];
@@ -119,6 +138,7 @@ describe('role matrix (SPEC §3)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('roles');
     keys = createTestKeys();
+    buildInsightPage();
     bridge = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir });
     // Entry 1 and a checkpoint of it, so the read rows have something to read.
     const server = request(bridge.app.getHttpServer());
@@ -143,6 +163,15 @@ describe('role matrix (SPEC §3)', () => {
   );
 
   it.each(cells)('%s %s as %s', async (_method, path, caller, rule) => {
+    if (rule.stream) {
+      const abort = new AbortController();
+      const headers: Record<string, string> =
+        caller === 'none' ? {} : { Authorization: `Bearer ${tokenFor([caller])}` };
+      const response = await fetch(bridge.baseUrl + path, { headers, signal: abort.signal });
+      abort.abort();
+      expect(response.status).toBe(rule.expected[caller]);
+      return;
+    }
     const call = request(bridge.app.getHttpServer())[rule.method](path);
     if (caller !== 'none') call.set('Authorization', `Bearer ${tokenFor([caller])}`);
     if (rule.body)

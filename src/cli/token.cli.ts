@@ -6,25 +6,33 @@ import { TOKEN_ALGORITHM } from '../security/token.service.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 
 const USAGE = `Usage: npm run token -- --role <module|automation|admin|auditor> [--role ...] [--sub <module>] [--ttl <seconds>]
+       npm run insight [-- --role auditor] [--ttl <seconds>]
 
 Prints an HS256 bearer token signed with JWT_SECRET (in development, the generated
-KEYS_DIR/jwt-secret). --sub binds a module token to one module. --ttl defaults to 3600.`;
+KEYS_DIR/jwt-secret). --sub binds a module token to one module. --ttl defaults to 3600.
+--insight (what \`npm run insight\` passes) prints a link that opens the InsightFlow dashboard of
+the bridge on PORT with a short-lived token (admin unless --role says otherwise, --ttl 900) in the
+URL fragment, which the browser never sends to the server.`;
+
+/** A dashboard link's token lives this long unless --ttl says otherwise. */
+const INSIGHT_TTL_SECONDS = 900;
 
 runCli(() => {
   const flags = parseCli(
     {
       role: { type: 'string', multiple: true },
       sub: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
+      ttl: { type: 'string' },
+      insight: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     USAGE,
   );
   if (flags.help) return void console.log(USAGE);
-  const roles = flags.role ?? [];
+  const roles = flags.role ?? (flags.insight ? ['admin'] : []);
   if (roles.length === 0 || !roles.every(isRole))
     fail(`--role must be module, automation, admin or auditor\n\n${USAGE}`);
-  const ttl = Number(flags.ttl);
+  const ttl = Number(flags.ttl ?? (flags.insight ? INSIGHT_TTL_SECONDS : 3600));
   if (!Number.isInteger(ttl) || ttl < 1)
     fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);
 
@@ -37,5 +45,5 @@ runCli(() => {
     issuer: config.jwtIssuer,
     expiresIn: ttl,
   });
-  console.log(token);
+  console.log(flags.insight ? `http://localhost:${config.port}/insight#token=${token}` : token);
 });

@@ -41,7 +41,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (error instanceof Rejection) {
       const { status, security } = REASONS[error.reason];
       if (security) {
-        this.recorder.record(error, { method: request.method, path: request.path });
+        this.recorder.record(error, {
+          method: request.method,
+          path: request.path,
+          clientAddress: request.ip,
+        });
         this.outcomes.rejected(error.reason);
         noteAnsweredRejection(response, error.reason);
       }

@@ -31,6 +31,7 @@ import { ReadinessChecks } from './readiness.checks.js';
     CoreHealthService,
     MetricsSnapshotWriter,
   ],
+  exports: [ClusterFigures],
 })
 export class HealthModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

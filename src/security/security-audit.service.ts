@@ -58,6 +58,7 @@ export class SecurityAudit
       module: rejection.module,
       method: request.method,
       path: request.path,
+      clientAddress: request.clientAddress,
       message: rejection.message,
     };
     this.logger.warn({ msg: 'request rejected', ...record, status: rejection.status });

@@ -8,6 +8,7 @@ export interface RejectionRecord {
   module: string | undefined;
   method: string;
   path: string;
+  clientAddress?: string;
   message: string;
 }
 
@@ -41,8 +42,8 @@ export class SecurityEventRepository {
     }
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
-        `INSERT INTO security_rejections (occurred_at, node_id, reason, module, method, path, message)
-         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+        `INSERT INTO security_rejections (occurred_at, node_id, reason, module, method, path, message, client_address)
+         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
         [
           records.map((r) => r.occurredAt),
           records.map((r) => r.nodeId),
@@ -51,6 +52,7 @@ export class SecurityEventRepository {
           records.map((r) => r.method),
           records.map((r) => r.path),
           records.map((r) => r.message),
+          records.map((r) => r.clientAddress ?? null),
         ],
       );
       const reasons = [...counters.keys()].sort(); // one lock order across replicas
