@@ -104,7 +104,12 @@ describe('the production image, reproduced', () => {
       'autocannon',
     ])
       expect(existsSync(join(modules, absent))).toBe(false);
-    expect(readdirSync(join(app, 'dist')).sort()).toEqual(['insight', 'migrations', 'plugins', 'src']);
+    expect(readdirSync(join(app, 'dist')).sort()).toEqual([
+      'insight',
+      'migrations',
+      'plugins',
+      'src',
+    ]);
     console.log(
       `production node_modules: ${(copyReport.node_modules_bytes / 1024 / 1024).toFixed(1)} MiB, ${copyReport.top_level_packages} top-level packages`,
     );
