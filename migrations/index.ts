@@ -2,6 +2,7 @@ import { InitialSchema1764150000000 } from './1764150000000-initial-schema.js';
 import { Checkpoints1795693800000 } from './1795693800000-checkpoints.js';
 import { AutomationRuns1795700000000 } from './1795700000000-automation-runs.js';
 import { IngestFunction1795900000000 } from './1795900000000-ingest-function.js';
+import { MerkleTree1797000000000 } from './1797000000000-merkle-tree.js';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Checkpoints1795693800000,
   AutomationRuns1795700000000,
   IngestFunction1795900000000,
+  MerkleTree1797000000000,
 ];
