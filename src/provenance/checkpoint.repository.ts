@@ -11,6 +11,8 @@ const CHECKPOINT_LOCK_KEY = 0x63706b; // "cpk"
 export interface StoredCheckpoint {
   length: number;
   headHash: string;
+  /** Hex; absent on checkpoints signed before the Merkle tree existed (migration 1797000000001). */
+  rootHash?: string;
   origin: string;
   signedAt: Date;
   /** The signed note, byte for byte as signed. */
@@ -20,12 +22,14 @@ export interface StoredCheckpoint {
 interface CheckpointRow {
   length: string;
   head_hash: string;
+  root_hash: string | null;
   origin: string;
   signed_at: Date;
   note: string;
 }
 
-const SELECT_CHECKPOINT = 'SELECT length, head_hash, origin, signed_at, note FROM checkpoints';
+const SELECT_CHECKPOINT =
+  'SELECT length, head_hash, root_hash, origin, signed_at, note FROM checkpoints';
 
 @Injectable()
 export class CheckpointRepository {
@@ -42,11 +46,12 @@ export class CheckpointRepository {
   /** Stores `checkpoint` unless one of that length exists; returns the one kept. */
   async insert(checkpoint: StoredCheckpoint): Promise<StoredCheckpoint> {
     await this.dataSource.query(
-      `INSERT INTO checkpoints (length, head_hash, origin, signed_at, note)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (length) DO NOTHING`,
+      `INSERT INTO checkpoints (length, head_hash, root_hash, origin, signed_at, note)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (length) DO NOTHING`,
       [
         checkpoint.length,
         checkpoint.headHash,
+        checkpoint.rootHash ?? null,
         checkpoint.origin,
         checkpoint.signedAt,
         checkpoint.note,
@@ -86,6 +91,7 @@ export class CheckpointRepository {
     return {
       length: Number(row.length),
       headHash: row.head_hash,
+      ...(row.root_hash === null ? {} : { rootHash: row.root_hash }),
       origin: row.origin,
       signedAt: row.signed_at,
       note: row.note,

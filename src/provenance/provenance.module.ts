@@ -4,6 +4,7 @@ import { CheckpointController } from './checkpoint.controller.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CheckpointScheduler } from './checkpoint.scheduler.js';
 import { CheckpointService } from './checkpoint.service.js';
+import { MerkleRepository } from './merkle.repository.js';
 import { ProvenanceController } from './provenance.controller.js';
 import { ProvenanceService } from './provenance.service.js';
 
@@ -15,6 +16,7 @@ import { ProvenanceService } from './provenance.service.js';
     CheckpointRepository,
     CheckpointService,
     CheckpointScheduler,
+    MerkleRepository,
   ],
   exports: [ChainRepository, ProvenanceService, CheckpointService],
 })
