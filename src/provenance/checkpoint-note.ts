@@ -142,6 +142,10 @@ export function openNote(note: string, publicKey: KeyObject): { text: string; ke
     const [, keyName, blobBase64] = match;
     const blob = Buffer.from(blobBase64, 'base64');
     if (blob.length <= KEY_ID_BYTES) throw new CheckpointNoteError('signature line too short');
+    // Non-canonical base64 (stray padding bits) decodes to the same bytes: refuse the variant.
+    if (blob.toString('base64') !== blobBase64) {
+      throw new CheckpointNoteError(`signature line is not canonical base64 "${line}"`);
+    }
     if (!blob.subarray(0, KEY_ID_BYTES).equals(noteKeyId(keyName, publicKey))) continue;
     sawOwnKey = true;
     if (verify(null, Buffer.from(text, 'utf8'), publicKey, blob.subarray(KEY_ID_BYTES))) {
