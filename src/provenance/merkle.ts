@@ -329,3 +329,43 @@ export class MemoryMerkleTree implements MerkleNodeReader {
     );
   }
 }
+
+/**
+ * The RFC 9162 root of a stream of leaves in O(log n) memory: only the right edge of full
+ * subtrees is kept (largest first), as a back-fill or an offline walk needs. Records the roots at
+ * the sizes asked for.
+ */
+export class MerkleRootAccumulator {
+  private readonly edge: { level: number; hash: Buffer }[] = [];
+  private readonly recorded = new Map<number, Buffer>();
+  private count = 0;
+
+  constructor(private readonly recordAt: readonly number[] = []) {}
+
+  append(leaf: Buffer): void {
+    let hash = leaf;
+    let level = 0;
+    // Equal neighbours merge, as a binary counter carries.
+    while (this.edge.length > 0 && this.edge[this.edge.length - 1].level === level) {
+      hash = nodeHash(this.edge.pop()!.hash, hash);
+      level += 1;
+    }
+    this.edge.push({ level, hash });
+    this.count += 1;
+    if (this.recordAt.includes(this.count)) this.recorded.set(this.count, this.root());
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  root(): Buffer {
+    if (this.edge.length === 0) return EMPTY_ROOT;
+    return this.edge.map(({ hash }) => hash).reduceRight((right, left) => nodeHash(left, right));
+  }
+
+  /** The root once the stream had `size` leaves, if `size` was asked for and reached. */
+  rootAt(size: number): Buffer | undefined {
+    return this.recorded.get(size);
+  }
+}
