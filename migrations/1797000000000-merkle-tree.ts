@@ -15,7 +15,8 @@ const BACKFILL_CHUNK = 100_000;
  * The tree grows in the transaction that appends: a statement-level trigger on `chain_entries`
  * stores the batch's leaves and every interior node they complete. Appends are serialized by the
  * chain advisory lock, so the trigger always sees the tree complete up to the batch's first leaf,
- * and its work is O(batch + log n): per level it inserts the parents whose right child is new.
+ * and its work is O(batch + log n): per level it hashes the new pairs and reads at most one old
+ * node.
  * The tree and the chain therefore commit or roll back together and cannot disagree.
  */
 export class MerkleTree1797000000000 implements MigrationInterface {
@@ -32,58 +33,88 @@ export class MerkleTree1797000000000 implements MigrationInterface {
     await runner.query(
       `COMMENT ON TABLE merkle_nodes IS 'full subtrees of the RFC 9162 tree over chain_entries.hash; leaf idx = sequence - 1'`,
     );
-    // Stores the parents completed by new nodes [first_idx, last_idx] of level 0, level by level.
-    // Parent j is complete once its right child 2j+1 exists; the left child is older or new.
+    // Stores the interior nodes completed by new leaves `leaves` (hashes of leaves first_idx, …,
+    // contiguous), level by level. The parents are computed from the hashes in hand; the only
+    // stored node read per level is the left sibling of the first new node when that node is a
+    // right child (an old, complete subtree): O(batch + log n) work, primary-key lookups only.
     await runner.query(`
-      CREATE FUNCTION merkle_complete(first_idx bigint, last_idx bigint) RETURNS void
+      CREATE FUNCTION merkle_complete(first_idx bigint, leaves bytea[]) RETURNS void
       LANGUAGE plpgsql AS $$
       DECLARE
         lvl smallint := 0;
         lo bigint := first_idx;
-        hi bigint := last_idx;
+        row_hashes bytea[] := leaves;
+        left_sibling bytea;
       BEGIN
         LOOP
+          IF lo % 2 = 1 THEN
+            SELECT n.hash INTO STRICT left_sibling
+            FROM merkle_nodes n WHERE n.level = lvl AND n.idx = lo - 1;
+            row_hashes := left_sibling || row_hashes;
+            lo := lo - 1;
+          END IF;
+          EXIT WHEN coalesce(array_length(row_hashes, 1), 0) < 2;
+          -- Pairs by a window over the array, not by subscripts (O(i) each on a bytea[]).
+          SELECT array_agg(sha256('\\x01'::bytea || p.hash || p.next) ORDER BY p.ord)
+          INTO row_hashes
+          FROM (SELECT u.hash, u.ord, lead(u.hash) OVER (ORDER BY u.ord) AS next
+                FROM unnest(row_hashes) WITH ORDINALITY AS u(hash, ord)) AS p
+          WHERE p.ord % 2 = 1 AND p.next IS NOT NULL;
           lo := lo / 2;
-          hi := (hi + 1) / 2 - 1;
-          EXIT WHEN hi < lo;
-          INSERT INTO merkle_nodes (level, idx, hash)
-          SELECT lvl + 1, j, sha256('\\x01'::bytea || l.hash || r.hash)
-          FROM generate_series(lo, hi) AS j
-          JOIN merkle_nodes l ON l.level = lvl AND l.idx = 2 * j
-          JOIN merkle_nodes r ON r.level = lvl AND r.idx = 2 * j + 1;
           lvl := lvl + 1;
+          INSERT INTO merkle_nodes (level, idx, hash)
+          SELECT lvl, lo + p.ord - 1, p.hash FROM unnest(row_hashes) WITH ORDINALITY AS p(hash, ord);
         END LOOP;
       END $$`);
+    // Appends are contiguous (one ingest_events call under the chain lock); anything else would
+    // misplace nodes, so it is refused and the append rolls back.
     await runner.query(`
       CREATE FUNCTION merkle_extend() RETURNS trigger
       LANGUAGE plpgsql AS $$
       DECLARE
         first_idx bigint;
-        last_idx bigint;
+        leaves bytea[];
       BEGIN
-        INSERT INTO merkle_nodes (level, idx, hash)
-        SELECT 0, n.sequence - 1, sha256('\\x00'::bytea || decode(n.hash, 'hex'))
-        FROM new_entries n;
-        SELECT min(n.sequence) - 1, max(n.sequence) - 1 INTO first_idx, last_idx FROM new_entries n;
-        IF first_idx IS NOT NULL THEN
-          PERFORM merkle_complete(first_idx, last_idx);
+        SELECT min(n.sequence) - 1,
+               array_agg(sha256('\\x00'::bytea || decode(n.hash, 'hex')) ORDER BY n.sequence)
+        INTO first_idx, leaves FROM new_entries n;
+        IF first_idx IS NULL THEN
+          RETURN NULL;
         END IF;
+        IF first_idx + array_length(leaves, 1) - 1 <> (SELECT max(n.sequence) - 1 FROM new_entries n) THEN
+          RAISE EXCEPTION 'chain_entries appends must be contiguous to extend the Merkle tree';
+        END IF;
+        INSERT INTO merkle_nodes (level, idx, hash)
+        SELECT 0, first_idx + l.ord - 1, l.hash FROM unnest(leaves) WITH ORDINALITY AS l(hash, ord);
+        PERFORM merkle_complete(first_idx, leaves);
         RETURN NULL;
       END $$`);
-    // Back-fill under the chain lock, so no append slips in between it and the trigger.
+    // The tree of entries first_seq … last_seq, the tree before them being complete: the
+    // migration's back-fill, and a repair after appends made without the trigger.
+    await runner.query(`
+      CREATE FUNCTION merkle_backfill(first_seq bigint, last_seq bigint) RETURNS void
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        leaves bytea[];
+      BEGIN
+        SELECT array_agg(sha256('\\x00'::bytea || decode(c.hash, 'hex')) ORDER BY c.sequence)
+        INTO leaves FROM chain_entries c WHERE c.sequence BETWEEN first_seq AND last_seq;
+        IF coalesce(array_length(leaves, 1), 0) <> last_seq - first_seq + 1 THEN
+          RAISE EXCEPTION 'the chain has a gap between % and %', first_seq, last_seq;
+        END IF;
+        INSERT INTO merkle_nodes (level, idx, hash)
+        SELECT 0, first_seq - 2 + l.ord, l.hash FROM unnest(leaves) WITH ORDINALITY AS l(hash, ord);
+        PERFORM merkle_complete(first_seq - 1, leaves);
+      END $$`);
+    // Back-fill under the chain lock, so no append slips in between it and the trigger. Chunks
+    // bound what one statement holds in memory.
     await runner.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_APPEND_LOCK_KEY]);
     const [{ length }] = (await runner.query(
       'SELECT coalesce(max(sequence), 0) AS length FROM chain_entries',
     )) as Array<{ length: string }>;
     for (let first = 1; first <= Number(length); first += BACKFILL_CHUNK) {
       const last = Math.min(first + BACKFILL_CHUNK - 1, Number(length));
-      await runner.query(
-        `INSERT INTO merkle_nodes (level, idx, hash)
-         SELECT 0, sequence - 1, sha256('\\x00'::bytea || decode(hash, 'hex'))
-         FROM chain_entries WHERE sequence BETWEEN $1 AND $2`,
-        [first, last],
-      );
-      await runner.query('SELECT merkle_complete($1, $2)', [first - 1, last - 1]);
+      await runner.query('SELECT merkle_backfill($1, $2)', [first, last]);
     }
     await runner.query(`
       CREATE TRIGGER chain_entries_merkle AFTER INSERT ON chain_entries
@@ -94,7 +125,8 @@ export class MerkleTree1797000000000 implements MigrationInterface {
   async down(runner: QueryRunner): Promise<void> {
     await runner.query('DROP TRIGGER chain_entries_merkle ON chain_entries');
     await runner.query('DROP FUNCTION merkle_extend()');
-    await runner.query('DROP FUNCTION merkle_complete(bigint, bigint)');
+    await runner.query('DROP FUNCTION merkle_backfill(bigint, bigint)');
+    await runner.query('DROP FUNCTION merkle_complete(bigint, bytea[])');
     await runner.query('DROP TABLE merkle_nodes');
   }
 }
