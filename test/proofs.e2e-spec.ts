@@ -83,7 +83,7 @@ describe('Merkle proofs, receipts and tiles', () => {
         checkpoint: (await get('/provenance/checkpoint')).body,
       });
       const proof = (body.proof as string[]).map(hex);
-      const root = hex(signedCheckpoint.rootHash);
+      const root = hex(signedCheckpoint.rootHash!);
       expect(() =>
         verifyInclusion(sequence - 1, 11, hex(body.leaf_hash), proof, root),
       ).not.toThrow();

@@ -68,14 +68,17 @@ runCli(() => {
     }
     const older = checkpointOf(flags.old, key);
     const newer = checkpointOf(flags.new, key);
+    if (!older.rootHash || !newer.rootHash) {
+      fail('refused: a checkpoint signed before the Merkle tree has no root to prove from', 1);
+    }
     const proof = proofOf(flags.consistency, older, newer);
     attempt(
       () =>
         verifyConsistency(
           older.length,
           newer.length,
-          Buffer.from(older.rootHash, 'hex'),
-          Buffer.from(newer.rootHash, 'hex'),
+          Buffer.from(older.rootHash!, 'hex'),
+          Buffer.from(newer.rootHash!, 'hex'),
           proof,
         ),
       EXIT.broken,

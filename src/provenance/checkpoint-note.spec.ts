@@ -121,6 +121,18 @@ describe('checkpoint notes', () => {
     expect(() => verifyCheckpoint(altered, publicKey)).toThrow('does not verify');
   });
 
+  it('still reads the four-line checkpoints signed before the tree (head hash third)', () => {
+    const head = Buffer.from(checkpoint.headHash, 'hex').toString('base64');
+    expect(
+      parseCheckpointText(`${checkpoint.origin}\n3\n${head}\n${checkpoint.timestamp}\n`),
+    ).toEqual({
+      origin: checkpoint.origin,
+      length: 3,
+      headHash: checkpoint.headHash,
+      timestamp: checkpoint.timestamp,
+    });
+  });
+
   it('fails with another key', () => {
     expect(() => verifyCheckpoint(note, generateKeyPairSync('ed25519').publicKey)).toThrow(
       'no signature of this key',
@@ -129,7 +141,7 @@ describe('checkpoint notes', () => {
 
   it('refuses checkpoint bodies it did not write, naming the bad line', () => {
     const head = `head ${'0'.repeat(64)}\n`;
-    expect(() => parseCheckpointText('origin\n3\n')).toThrow('exactly five lines');
+    expect(() => parseCheckpointText('origin\n3\n')).toThrow('has five lines');
     expect(() => parseCheckpointText(`origin\n03\nAAAA\n2026-11-26T10:00:05Z\n${head}`)).toThrow(
       'invalid length line "03"',
     );

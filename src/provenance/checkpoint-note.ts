@@ -24,8 +24,11 @@ import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:
 export interface Checkpoint {
   origin: string;
   length: number;
-  /** Lowercase hex of the RFC 9162 tree root (SPEC §5a). */
-  rootHash: string;
+  /**
+   * Lowercase hex of the RFC 9162 tree root (SPEC §5a). Absent only in checkpoints signed before
+   * the tree existed, whose third line was the head hash; those are read, never written.
+   */
+  rootHash?: string;
   /** Lowercase hex, as in the chain. */
   headHash: string;
   timestamp: string;
@@ -52,8 +55,10 @@ const HEAD_LINE = /^head ([0-9a-f]{64})$/;
 /** The five body lines of a checkpoint, each ending in a newline. */
 export function checkpointText(checkpoint: Checkpoint): string {
   if (!HASH_HEX.test(checkpoint.headHash)) throw new CheckpointNoteError('head hash must be hex');
-  if (!HASH_HEX.test(checkpoint.rootHash)) throw new CheckpointNoteError('root hash must be hex');
-  const root = Buffer.from(checkpoint.rootHash, 'hex').toString('base64');
+  if (!HASH_HEX.test(checkpoint.rootHash ?? '')) {
+    throw new CheckpointNoteError('root hash must be hex');
+  }
+  const root = Buffer.from(checkpoint.rootHash!, 'hex').toString('base64');
   return (
     `${checkpoint.origin}\n${checkpoint.length}\n${root}\n${checkpoint.timestamp}\n` +
     `head ${checkpoint.headHash}\n`
@@ -63,9 +68,11 @@ export function checkpointText(checkpoint: Checkpoint): string {
 /** Reads the body lines written by `checkpointText`; refuses anything else. */
 export function parseCheckpointText(text: string): Checkpoint {
   const lines = text.split('\n');
-  if (lines.length !== 6 || lines[5] !== '') {
+  // Four body lines: a checkpoint of before the tree (third line: the head hash).
+  const legacy = lines.length === 5 && lines[4] === '';
+  if (!legacy && (lines.length !== 6 || lines[5] !== '')) {
     throw new CheckpointNoteError(
-      'a checkpoint body has exactly five lines: origin, length, root hash, timestamp, head hash',
+      'a checkpoint body has five lines: origin, length, root hash, timestamp, head hash',
     );
   }
   const [origin, lengthText, hashBase64, timestamp, headLine] = lines;
@@ -81,6 +88,7 @@ export function parseCheckpointText(text: string): Checkpoint {
   if (!RFC3339_UTC.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
     throw new CheckpointNoteError(`invalid timestamp line "${timestamp}" (RFC 3339, UTC)`);
   }
+  if (legacy) return { origin, length, headHash: hash.toString('hex'), timestamp };
   const head = HEAD_LINE.exec(headLine);
   if (!head) throw new CheckpointNoteError(`invalid head line "${headLine}" (head <64 hex>)`);
   return { origin, length, rootHash: hash.toString('hex'), headHash: head[1], timestamp };

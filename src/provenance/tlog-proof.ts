@@ -68,6 +68,7 @@ export function verifyReceipt(
   const receipt = parseReceipt(text);
   const checkpoint = verifyCheckpoint(receipt.checkpointNote, publicKey);
   if (!/^[0-9a-f]{64}$/.test(entryHash)) throw new MerkleProofError('entry hash must be hex');
+  if (!checkpoint.rootHash) throw new MerkleProofError('the checkpoint predates the Merkle tree');
   const root = Buffer.from(checkpoint.rootHash, 'hex');
   const leaf = leafHash(Buffer.from(entryHash, 'hex'));
   verifyInclusion(receipt.index, checkpoint.length, leaf, receipt.proof, root);
