@@ -33,19 +33,27 @@ export class MerkleTree1797000000000 implements MigrationInterface {
     await runner.query(
       `COMMENT ON TABLE merkle_nodes IS 'full subtrees of the RFC 9162 tree over chain_entries.hash; leaf idx = sequence - 1'`,
     );
-    // Stores the interior nodes completed by new leaves `leaves` (hashes of leaves first_idx, …,
-    // contiguous), level by level. The parents are computed from the hashes in hand; the only
-    // stored node read per level is the left sibling of the first new node when that node is a
-    // right child (an old, complete subtree): O(batch + log n) work, primary-key lookups only.
+    // Stores new leaves `leaves` (hashes of leaves first_idx, …, contiguous) and every interior
+    // node they complete, in one INSERT. Parents are hashed from the hashes in hand (plain
+    // expressions for a small batch, one window query per level for a large one); the only stored
+    // node read per level is the left sibling of the first new node when that node is a right
+    // child, an old and complete subtree: O(batch + log n) work, primary-key lookups only.
     await runner.query(`
-      CREATE FUNCTION merkle_complete(first_idx bigint, leaves bytea[]) RETURNS void
+      CREATE FUNCTION merkle_append(first_idx bigint, leaves bytea[]) RETURNS void
       LANGUAGE plpgsql AS $$
       DECLARE
         lvl smallint := 0;
         lo bigint := first_idx;
         row_hashes bytea[] := leaves;
+        parents bytea[];
         left_sibling bytea;
+        pairs integer;
+        out_levels smallint[] := array_fill(0::smallint, ARRAY[cardinality(leaves)]);
+        out_idx bigint[];
+        out_hashes bytea[] := leaves;
       BEGIN
+        SELECT array_agg(i) INTO out_idx
+        FROM generate_series(first_idx, first_idx + cardinality(leaves) - 1) AS i;
         LOOP
           IF lo % 2 = 1 THEN
             SELECT n.hash INTO STRICT left_sibling
@@ -53,18 +61,32 @@ export class MerkleTree1797000000000 implements MigrationInterface {
             row_hashes := left_sibling || row_hashes;
             lo := lo - 1;
           END IF;
-          EXIT WHEN coalesce(array_length(row_hashes, 1), 0) < 2;
-          -- Pairs by a window over the array, not by subscripts (O(i) each on a bytea[]).
-          SELECT array_agg(sha256('\\x01'::bytea || p.hash || p.next) ORDER BY p.ord)
-          INTO row_hashes
-          FROM (SELECT u.hash, u.ord, lead(u.hash) OVER (ORDER BY u.ord) AS next
-                FROM unnest(row_hashes) WITH ORDINALITY AS u(hash, ord)) AS p
-          WHERE p.ord % 2 = 1 AND p.next IS NOT NULL;
+          pairs := cardinality(row_hashes) / 2;
+          EXIT WHEN pairs = 0;
+          IF pairs <= 64 THEN
+            parents := '{}';
+            FOR i IN 1..pairs LOOP
+              parents := parents || sha256('\\x01'::bytea || row_hashes[2 * i - 1] || row_hashes[2 * i]);
+            END LOOP;
+          ELSE
+            -- A window over the array, not subscripts (each O(i) on a bytea[]).
+            SELECT array_agg(sha256('\\x01'::bytea || p.hash || p.next) ORDER BY p.ord)
+            INTO parents
+            FROM (SELECT u.hash, u.ord, lead(u.hash) OVER (ORDER BY u.ord) AS next
+                  FROM unnest(row_hashes) WITH ORDINALITY AS u(hash, ord)) AS p
+            WHERE p.ord % 2 = 1 AND p.next IS NOT NULL;
+          END IF;
           lo := lo / 2;
           lvl := lvl + 1;
-          INSERT INTO merkle_nodes (level, idx, hash)
-          SELECT lvl, lo + p.ord - 1, p.hash FROM unnest(row_hashes) WITH ORDINALITY AS p(hash, ord);
+          out_levels := out_levels || array_fill(lvl, ARRAY[pairs]);
+          FOR i IN 0..pairs - 1 LOOP
+            out_idx := out_idx || (lo + i);
+          END LOOP;
+          out_hashes := out_hashes || parents;
+          row_hashes := parents;
         END LOOP;
+        INSERT INTO merkle_nodes (level, idx, hash)
+        SELECT * FROM unnest(out_levels, out_idx, out_hashes);
       END $$`);
     // Appends are contiguous (one ingest_events call under the chain lock); anything else would
     // misplace nodes, so it is refused and the append rolls back.
@@ -73,20 +95,19 @@ export class MerkleTree1797000000000 implements MigrationInterface {
       LANGUAGE plpgsql AS $$
       DECLARE
         first_idx bigint;
+        last_idx bigint;
         leaves bytea[];
       BEGIN
-        SELECT min(n.sequence) - 1,
+        SELECT min(n.sequence) - 1, max(n.sequence) - 1,
                array_agg(sha256('\\x00'::bytea || decode(n.hash, 'hex')) ORDER BY n.sequence)
-        INTO first_idx, leaves FROM new_entries n;
+        INTO first_idx, last_idx, leaves FROM new_entries n;
         IF first_idx IS NULL THEN
           RETURN NULL;
         END IF;
-        IF first_idx + array_length(leaves, 1) - 1 <> (SELECT max(n.sequence) - 1 FROM new_entries n) THEN
+        IF last_idx - first_idx + 1 <> cardinality(leaves) THEN
           RAISE EXCEPTION 'chain_entries appends must be contiguous to extend the Merkle tree';
         END IF;
-        INSERT INTO merkle_nodes (level, idx, hash)
-        SELECT 0, first_idx + l.ord - 1, l.hash FROM unnest(leaves) WITH ORDINALITY AS l(hash, ord);
-        PERFORM merkle_complete(first_idx, leaves);
+        PERFORM merkle_append(first_idx, leaves);
         RETURN NULL;
       END $$`);
     // The tree of entries first_seq … last_seq, the tree before them being complete: the
@@ -102,9 +123,7 @@ export class MerkleTree1797000000000 implements MigrationInterface {
         IF coalesce(array_length(leaves, 1), 0) <> last_seq - first_seq + 1 THEN
           RAISE EXCEPTION 'the chain has a gap between % and %', first_seq, last_seq;
         END IF;
-        INSERT INTO merkle_nodes (level, idx, hash)
-        SELECT 0, first_seq - 2 + l.ord, l.hash FROM unnest(leaves) WITH ORDINALITY AS l(hash, ord);
-        PERFORM merkle_complete(first_seq - 1, leaves);
+        PERFORM merkle_append(first_seq - 1, leaves);
       END $$`);
     // Back-fill under the chain lock, so no append slips in between it and the trigger. Chunks
     // bound what one statement holds in memory.
@@ -126,7 +145,7 @@ export class MerkleTree1797000000000 implements MigrationInterface {
     await runner.query('DROP TRIGGER chain_entries_merkle ON chain_entries');
     await runner.query('DROP FUNCTION merkle_extend()');
     await runner.query('DROP FUNCTION merkle_backfill(bigint, bigint)');
-    await runner.query('DROP FUNCTION merkle_complete(bigint, bytea[])');
+    await runner.query('DROP FUNCTION merkle_append(bigint, bytea[])');
     await runner.query('DROP TABLE merkle_nodes');
   }
 }
