@@ -56,7 +56,11 @@ describe('chain audit: verify, export, checkpoints', () => {
     bridge = await startTestBridge({
       databaseUrl: db.url,
       keysDir: keys.dir,
-      env: { CHECKPOINT_EVERY_ENTRIES: '0', CHECKPOINT_INTERVAL_MINUTES: '0' },
+      env: {
+        CHECKPOINT_EVERY_ENTRIES: '0',
+        CHECKPOINT_INTERVAL_MINUTES: '0',
+        CHECKPOINT_FRESHNESS_MS: '0',
+      },
     });
     const payloads = [
       ['/core/update', updatePayload({ module: 'module-a', data: { temperature: 21.5 } })],
@@ -86,6 +90,7 @@ describe('chain audit: verify, export, checkpoints', () => {
   afterEach(async () => {
     await db.query(`BEGIN;
       DELETE FROM checkpoints; DELETE FROM bucket_events; DELETE FROM chain_entries;
+      DELETE FROM merkle_nodes; -- the re-insert below rebuilds it (the append trigger)
       INSERT INTO chain_entries SELECT * FROM pristine_chain;
       INSERT INTO bucket_events SELECT * FROM pristine_bucket;
       COMMIT`);

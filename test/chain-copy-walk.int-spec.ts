@@ -35,7 +35,7 @@ describe('chain verification over COPY rows', () => {
     await db?.drop();
   });
 
-  beforeEach(() => db.query('DELETE FROM chain_entries'));
+  beforeEach(() => db.query('DELETE FROM chain_entries; DELETE FROM merkle_nodes'));
 
   /** Stores entries hashed with the service's formula, optionally overriding stored fields. */
   async function store(

@@ -4,6 +4,7 @@ import { ChainRepository } from '../src/provenance/chain.repository.js';
 import { verifyCheckpoint } from '../src/provenance/checkpoint-note.js';
 import { CheckpointRepository } from '../src/provenance/checkpoint.repository.js';
 import { CheckpointService } from '../src/provenance/checkpoint.service.js';
+import { MerkleRepository } from '../src/provenance/merkle.repository.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { runCompiledCli } from './support/chain-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -42,14 +43,20 @@ describe('signed checkpoints', () => {
   }
 
   /** A second service on the same database and key, as another replica with its own settings. */
-  function replica(settings: { everyEntries: number; intervalMinutes: number }) {
+  function replica(settings: {
+    everyEntries: number;
+    intervalMinutes: number;
+    freshnessMs?: number;
+  }) {
     return new CheckpointService(
       bridge.app.get(ChainRepository),
       bridge.app.get(CheckpointRepository),
+      bridge.app.get(MerkleRepository),
       {
         ...bridge.config,
         checkpointEveryEntries: settings.everyEntries,
         checkpointIntervalMinutes: settings.intervalMinutes,
+        checkpointFreshnessMs: settings.freshnessMs ?? 0,
       },
     );
   }
@@ -65,6 +72,7 @@ describe('signed checkpoints', () => {
         CHECKPOINT_ORIGIN: 'bridge.test/checkpoints',
         CHECKPOINT_EVERY_ENTRIES: '0',
         CHECKPOINT_INTERVAL_MINUTES: '0',
+        CHECKPOINT_FRESHNESS_MS: '0',
       },
     });
   }, 180_000);
@@ -90,9 +98,12 @@ describe('signed checkpoints', () => {
     expect(created.body).toEqual({
       origin: 'bridge.test/checkpoints',
       length: 2,
+      root_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       head_hash: status.body.chain.head_hash,
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-      note: expect.stringMatching(/^bridge\.test\/checkpoints\n2\n[A-Za-z0-9+/]{43}=\n.+Z\n\n— /),
+      note: expect.stringMatching(
+        /^bridge\.test\/checkpoints\n2\n[A-Za-z0-9+/]{43}=\n.+Z\nhead [0-9a-f]{64}\n\n— /,
+      ),
       public_key: expect.stringContaining('BEGIN PUBLIC KEY'),
       verifier_key: expect.stringMatching(/^bridge\.test\/checkpoints\+[0-9a-f]{8}\+A/),
     });
@@ -141,15 +152,17 @@ describe('signed checkpoints', () => {
     expect(verifyCheckpoint(checkpoint.note, publicKey)).toEqual({
       origin: checkpoint.origin,
       length: checkpoint.length,
+      rootHash: checkpoint.root_hash,
       headHash: checkpoint.head_hash,
       timestamp: checkpoint.timestamp,
     });
-    const [origin, length, headHash, timestamp] = checkpoint.note.split('\n');
+    const [origin, length, rootHash, timestamp] = checkpoint.note.split('\n');
     const alterations = [
       checkpoint.note.replace(`${origin}\n`, 'bridge.test/other\n'),
       checkpoint.note.replace(`\n${length}\n`, `\n${Number(length) + 1}\n`),
-      checkpoint.note.replace(headHash, Buffer.alloc(32, 7).toString('base64')),
+      checkpoint.note.replace(rootHash, Buffer.alloc(32, 7).toString('base64')),
       checkpoint.note.replace(timestamp, new Date(Date.parse(timestamp) + 1000).toISOString()),
+      checkpoint.note.replace(`head ${checkpoint.head_hash}`, `head ${'0'.repeat(64)}`),
     ];
     for (const altered of alterations) {
       expect(altered).not.toBe(checkpoint.note);
@@ -191,5 +204,26 @@ describe('signed checkpoints', () => {
     expect(new Set(results.map((result) => result.note)).size).toBe(1);
     expect(results[0].length).toBe(7);
     expect(await db.query('SELECT length FROM checkpoints WHERE length = 7')).toHaveLength(1);
+  });
+
+  it('signs as soon as the chain grew when freshness is on, consistent with the last root', async () => {
+    const fresh = replica({ everyEntries: 0, intervalMinutes: 0, freshnessMs: 1000 });
+    expect(await fresh.checkpointIfDue()).toBeUndefined();
+    await appendHeartbeats(1);
+    const signedNow = await fresh.checkpointIfDue();
+    expect(signedNow).toMatchObject({
+      length: 8,
+      root_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('refuses to sign once a stored tree node no longer matches the last signed root', async () => {
+    await appendHeartbeats(1);
+    // Rewrite the full subtree of leaves 0-7, which every root from size 8 on is built from: the
+    // chain itself is intact, the tree is not.
+    await db.query(`UPDATE merkle_nodes SET hash = sha256(hash) WHERE level = 3 AND idx = 0`);
+    const response = await signNow();
+    expect(response.status).toBe(409);
+    expect(response.body.message).toContain('Merkle tree is not consistent');
   });
 });

@@ -76,6 +76,31 @@ const ROLE_MATRIX: EndpointRule[] = [
   },
   {
     method: 'get',
+    path: '/provenance/proof/inclusion?sequence=1',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/proof/consistency?from=1&to=1',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/provenance/receipt/1',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/tlog/checkpoint',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
+    path: '/tlog/tile/0/000.p/1',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
+  },
+  {
+    method: 'get',
     path: '/core/health',
     expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 401 },
   },

@@ -15,6 +15,7 @@ import {
   readCheckpointSigningKey,
 } from '../provenance/checkpoint-key.js';
 import { verifyCheckpoint, type Checkpoint } from '../provenance/checkpoint-note.js';
+import { leafHash, MerkleRootAccumulator } from '../provenance/merkle.js';
 import { SignatureAudit, type SignatureReport } from '../provenance/signature-audit.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 import {
@@ -43,8 +44,9 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
                             thread and connection (default: one per core for long chains;
                             not with --file or --keys, which read entry by entry)
   --checkpoint FILE         also prove the chain still has, at the checkpoint's length, exactly
-                            the head hash it signed (repeatable). FILE holds the signed note, or
-                            the JSON answer of GET /provenance/checkpoint.
+                            the head hash and the RFC 9162 Merkle root it signed (repeatable).
+                            FILE holds the signed note, or the JSON answer of
+                            GET /provenance/checkpoint. (Walks in one pass, not with --jobs.)
   --checkpoint-key PEM      the checkpoint public key (default: public half of KEYS_DIR/checkpoint.pem)
   --print-checkpoint-key    print the public half of KEYS_DIR/checkpoint.pem and exit
 
@@ -87,8 +89,8 @@ runCli(async () => {
   }
   const signatureKeys = flags.keys === undefined ? undefined : readSignatureKeys(flags.keys);
 
-  if (flags.jobs !== undefined && (flags.file !== undefined || signatureKeys)) {
-    fail('--jobs applies to the walk of the database without --keys', EXIT.usage);
+  if (flags.jobs !== undefined && (flags.file !== undefined || signatureKeys || held.length > 0)) {
+    fail('--jobs applies to the walk of the database without --keys or --checkpoint', EXIT.usage);
   }
   const jobs = flags.jobs === undefined ? undefined : parseJobs(flags.jobs);
   const recordHashesAt = held.map(({ checkpoint }) => checkpoint.length);
@@ -97,7 +99,9 @@ runCli(async () => {
   const progress = new Progress('verified');
   let walk: ChainWalkResult;
   let audit: SignatureAudit | undefined;
-  if (database && !signatureKeys) {
+  // The tree roots at the held lengths, recomputed from the entry hashes in O(log n) memory.
+  const roots = new MerkleRootAccumulator(recordHashesAt);
+  if (database && !signatureKeys && held.length === 0) {
     walk = await walkDatabaseBySlices(database, {
       jobs,
       recordHashesAt,
@@ -110,6 +114,7 @@ runCli(async () => {
     const feed = async (entries: StoredChainEntry[]) => {
       for (const entry of entries) {
         verification.add(entry);
+        if (held.length > 0) roots.append(leafHash(Buffer.from(entry.hash, 'hex')));
         if (audit) await audit.add(entry);
       }
       progress.add(entries.length);
@@ -124,7 +129,7 @@ runCli(async () => {
   const lines = [describeVerdict(verdict)];
   let intact = verdict.valid;
   for (const { file, checkpoint } of held) {
-    const consistency = checkConsistency(checkpoint, verdict.length, walk);
+    const consistency = checkConsistency(checkpoint, verdict.length, walk, roots);
     intact &&= consistency.consistent;
     lines.push(
       `checkpoint ${file} (${checkpoint.origin}, length ${checkpoint.length}, signed ${checkpoint.timestamp}): ${consistency.text}`,
@@ -257,10 +262,27 @@ function checkConsistency(
   checkpoint: Checkpoint,
   chainLength: number,
   walk: ChainWalkResult,
+  roots: MerkleRootAccumulator,
 ): { consistent: boolean; text: string } {
   const found = walk.hashAt(checkpoint.length);
+  const root = roots.rootAt(checkpoint.length)?.toString('hex');
+  if (found === checkpoint.headHash && checkpoint.rootHash === undefined) {
+    return {
+      consistent: true,
+      text: `consistent, the chain has the signed head at this length (signed before the Merkle tree: no root to compare)`,
+    };
+  }
+  if (found === checkpoint.headHash && root === checkpoint.rootHash) {
+    return {
+      consistent: true,
+      text: `consistent, the chain has the signed head at this length and its Merkle root ${root}`,
+    };
+  }
   if (found === checkpoint.headHash) {
-    return { consistent: true, text: `consistent, the chain has the signed head at this length` };
+    return {
+      consistent: false,
+      text: `INCONSISTENT: the first ${checkpoint.length} entries have Merkle root ${root ?? 'none'}, the checkpoint signed ${checkpoint.rootHash}`,
+    };
   }
   if (found === undefined) {
     return {

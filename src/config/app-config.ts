@@ -52,6 +52,8 @@ export interface AppConfig {
   checkpointEveryEntries: number;
   /** Sign a checkpoint of new entries at least this often; 0 = off. */
   checkpointIntervalMinutes: number;
+  /** Sign a checkpoint at most this long after the chain grew (SPEC §5); 0 = off. */
+  checkpointFreshnessMs: number;
 }
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
@@ -223,6 +225,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     checkpointOrigin: reader.text('CHECKPOINT_ORIGIN', 'core-bucket-bridge'),
     checkpointEveryEntries: reader.integer('CHECKPOINT_EVERY_ENTRIES', 1000, 0, 1_000_000_000),
     checkpointIntervalMinutes: reader.integer('CHECKPOINT_INTERVAL_MINUTES', 60, 0, 10_080),
+    checkpointFreshnessMs: reader.integer('CHECKPOINT_FRESHNESS_MS', 1000, 0, 3_600_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     reader.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);

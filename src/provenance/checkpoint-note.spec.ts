@@ -80,15 +80,17 @@ describe('checkpoint notes', () => {
   const checkpoint: Checkpoint = {
     origin: 'bridge.example.com/prod',
     length: 3,
+    rootHash: '5e3f6a1c0b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7',
     headHash: 'e7e13fcd68bdc66635cef5674c7ba3f24e18e0be30950a5a40cba53fa4ad0485',
     timestamp: '2026-11-26T10:00:05.000Z',
   };
   const note = signCheckpoint(checkpoint, privateKey);
 
-  it('writes origin, length, base64 head hash and timestamp, a blank line, one signature', () => {
+  it('writes origin, length, base64 root, timestamp, head hash, a blank line, one signature', () => {
     const [body, signatures] = note.split('\n\n');
     expect(`${body}\n`).toBe(
-      'bridge.example.com/prod\n3\n5+E/zWi9xmY1zvVnTHuj8k4Y4L4wlQpaQMulP6StBIU=\n2026-11-26T10:00:05.000Z\n',
+      'bridge.example.com/prod\n3\nXj9qHAstTm+AkaKzxNXm9wgZKjtMXW5/gJGis8TV5vc=\n2026-11-26T10:00:05.000Z\n' +
+        'head e7e13fcd68bdc66635cef5674c7ba3f24e18e0be30950a5a40cba53fa4ad0485\n',
     );
     expect(`${body}\n`).toBe(checkpointText(checkpoint));
     expect(signatures).toMatch(/^— bridge\.example\.com\/prod [A-Za-z0-9+/]{91}=\n$/);
@@ -101,7 +103,8 @@ describe('checkpoint notes', () => {
   it.each([
     ['origin', (n: string) => n.replace('bridge.example.com/prod\n', 'bridge.example.com/test\n')],
     ['length', (n: string) => n.replace('\n3\n', '\n4\n')],
-    ['head hash', (n: string) => n.replace('5+E/', '6+E/')],
+    ['root hash', (n: string) => n.replace('Xj9q', 'Yj9q')],
+    ['head hash', (n: string) => n.replace('head e7e1', 'head f7e1')],
     ['timestamp', (n: string) => n.replace('10:00:05.000Z', '10:00:06.000Z')],
     [
       'signature',
@@ -118,6 +121,18 @@ describe('checkpoint notes', () => {
     expect(() => verifyCheckpoint(altered, publicKey)).toThrow('does not verify');
   });
 
+  it('still reads the four-line checkpoints signed before the tree (head hash third)', () => {
+    const head = Buffer.from(checkpoint.headHash, 'hex').toString('base64');
+    expect(
+      parseCheckpointText(`${checkpoint.origin}\n3\n${head}\n${checkpoint.timestamp}\n`),
+    ).toEqual({
+      origin: checkpoint.origin,
+      length: 3,
+      headHash: checkpoint.headHash,
+      timestamp: checkpoint.timestamp,
+    });
+  });
+
   it('fails with another key', () => {
     expect(() => verifyCheckpoint(note, generateKeyPairSync('ed25519').publicKey)).toThrow(
       'no signature of this key',
@@ -125,16 +140,20 @@ describe('checkpoint notes', () => {
   });
 
   it('refuses checkpoint bodies it did not write, naming the bad line', () => {
-    expect(() => parseCheckpointText('origin\n3\n')).toThrow('exactly four lines');
-    expect(() => parseCheckpointText('origin\n03\nAAAA\n2026-11-26T10:00:05Z\n')).toThrow(
+    const head = `head ${'0'.repeat(64)}\n`;
+    expect(() => parseCheckpointText('origin\n3\n')).toThrow('has five lines');
+    expect(() => parseCheckpointText(`origin\n03\nAAAA\n2026-11-26T10:00:05Z\n${head}`)).toThrow(
       'invalid length line "03"',
     );
-    expect(() => parseCheckpointText('origin\n3\nAAAA\n2026-11-26T10:00:05Z\n')).toThrow(
-      'invalid head hash line',
+    expect(() => parseCheckpointText(`origin\n3\nAAAA\n2026-11-26T10:00:05Z\n${head}`)).toThrow(
+      'invalid root hash line',
     );
     const hash = Buffer.alloc(32).toString('base64');
-    expect(() => parseCheckpointText(`origin\n3\n${hash}\nyesterday\n`)).toThrow(
+    expect(() => parseCheckpointText(`origin\n3\n${hash}\nyesterday\n${head}`)).toThrow(
       'invalid timestamp line',
     );
+    expect(() =>
+      parseCheckpointText(`origin\n3\n${hash}\n2026-11-26T10:00:05Z\nhead ${'A'.repeat(64)}\n`),
+    ).toThrow('invalid head line');
   });
 });

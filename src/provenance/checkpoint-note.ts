@@ -1,14 +1,15 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
- * Signed checkpoints of the chain head, as C2SP `tlog-checkpoint` bodies in C2SP `signed-note`
- * envelopes (the format of Go's `golang.org/x/mod/sumdb/note`), so existing note tooling reads
+ * Signed checkpoints of the chain, as C2SP `tlog-checkpoint` bodies in C2SP `signed-note`
+ * envelopes (the format of Go's `golang.org/x/mod/sumdb/note`), so existing tlog tooling reads
  * them. A checkpoint note is:
  *
  *     <origin>\n
  *     <length, decimal>\n
- *     <head hash: standard base64 of its 32 bytes>\n
- *     <signing time: RFC 3339 UTC, e.g. 2026-11-26T10:00:00.000Z>\n
+ *     <RFC 9162 Merkle root of the first `length` entries: standard base64 of its 32 bytes>\n
+ *     <signing time: RFC 3339 UTC, e.g. 2026-11-26T10:00:00.000Z>\n      (extension line)
+ *     head <chain head hash of entry `length`, lowercase hex>\n          (extension line)
  *     \n
  *     — <key name> <base64(key id (4 bytes) || Ed25519 signature (64 bytes))>\n
  *
@@ -16,10 +17,18 @@ import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:
  * id is the first 4 bytes of SHA-256(key name || "\n" || 0x01 || raw 32-byte public key).
  */
 
-/** What a checkpoint states: the chain `origin` had `length` entries ending in `headHash`. */
+/**
+ * What a checkpoint states: the log `origin` had `length` entries, whose Merkle tree has root
+ * `rootHash` and whose last entry has hash `headHash`.
+ */
 export interface Checkpoint {
   origin: string;
   length: number;
+  /**
+   * Lowercase hex of the RFC 9162 tree root (SPEC §5a). Absent only in checkpoints signed before
+   * the tree existed, whose third line was the head hash; those are read, never written.
+   */
+  rootHash?: string;
   /** Lowercase hex, as in the chain. */
   headHash: string;
   timestamp: string;
@@ -41,22 +50,32 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HASH_HEX = /^[0-9a-f]{64}$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
-/** The four body lines of a checkpoint, each ending in a newline. */
+const HEAD_LINE = /^head ([0-9a-f]{64})$/;
+
+/** The five body lines of a checkpoint, each ending in a newline. */
 export function checkpointText(checkpoint: Checkpoint): string {
   if (!HASH_HEX.test(checkpoint.headHash)) throw new CheckpointNoteError('head hash must be hex');
-  const headHash = Buffer.from(checkpoint.headHash, 'hex').toString('base64');
-  return `${checkpoint.origin}\n${checkpoint.length}\n${headHash}\n${checkpoint.timestamp}\n`;
+  if (!HASH_HEX.test(checkpoint.rootHash ?? '')) {
+    throw new CheckpointNoteError('root hash must be hex');
+  }
+  const root = Buffer.from(checkpoint.rootHash!, 'hex').toString('base64');
+  return (
+    `${checkpoint.origin}\n${checkpoint.length}\n${root}\n${checkpoint.timestamp}\n` +
+    `head ${checkpoint.headHash}\n`
+  );
 }
 
 /** Reads the body lines written by `checkpointText`; refuses anything else. */
 export function parseCheckpointText(text: string): Checkpoint {
   const lines = text.split('\n');
-  if (lines.length !== 5 || lines[4] !== '') {
+  // Four body lines: a checkpoint of before the tree (third line: the head hash).
+  const legacy = lines.length === 5 && lines[4] === '';
+  if (!legacy && (lines.length !== 6 || lines[5] !== '')) {
     throw new CheckpointNoteError(
-      'a checkpoint body has exactly four lines: origin, length, head hash, timestamp',
+      'a checkpoint body has five lines: origin, length, root hash, timestamp, head hash',
     );
   }
-  const [origin, lengthText, hashBase64, timestamp] = lines;
+  const [origin, lengthText, hashBase64, timestamp, headLine] = lines;
   if (!KEY_NAME.test(origin)) throw new CheckpointNoteError(`invalid origin line "${origin}"`);
   const length = Number(lengthText);
   if (!DECIMAL.test(lengthText) || !Number.isSafeInteger(length)) {
@@ -64,12 +83,15 @@ export function parseCheckpointText(text: string): Checkpoint {
   }
   const hash = Buffer.from(hashBase64, 'base64');
   if (hash.length !== 32 || hash.toString('base64') !== hashBase64) {
-    throw new CheckpointNoteError(`invalid head hash line "${hashBase64}" (base64 of 32 bytes)`);
+    throw new CheckpointNoteError(`invalid root hash line "${hashBase64}" (base64 of 32 bytes)`);
   }
   if (!RFC3339_UTC.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
     throw new CheckpointNoteError(`invalid timestamp line "${timestamp}" (RFC 3339, UTC)`);
   }
-  return { origin, length, headHash: hash.toString('hex'), timestamp };
+  if (legacy) return { origin, length, headHash: hash.toString('hex'), timestamp };
+  const head = HEAD_LINE.exec(headLine);
+  if (!head) throw new CheckpointNoteError(`invalid head line "${headLine}" (head <64 hex>)`);
+  return { origin, length, rootHash: hash.toString('hex'), headHash: head[1], timestamp };
 }
 
 /** The 32 raw bytes of an Ed25519 public key. */
@@ -128,6 +150,10 @@ export function openNote(note: string, publicKey: KeyObject): { text: string; ke
     const [, keyName, blobBase64] = match;
     const blob = Buffer.from(blobBase64, 'base64');
     if (blob.length <= KEY_ID_BYTES) throw new CheckpointNoteError('signature line too short');
+    // Non-canonical base64 (stray padding bits) decodes to the same bytes: refuse the variant.
+    if (blob.toString('base64') !== blobBase64) {
+      throw new CheckpointNoteError(`signature line is not canonical base64 "${line}"`);
+    }
     if (!blob.subarray(0, KEY_ID_BYTES).equals(noteKeyId(keyName, publicKey))) continue;
     sawOwnKey = true;
     if (verify(null, Buffer.from(text, 'utf8'), publicKey, blob.subarray(KEY_ID_BYTES))) {

@@ -6,6 +6,8 @@ import { AdvisoryLock, withAdvisoryLock } from '../database/advisory-lock.js';
 export interface StoredCheckpoint {
   length: number;
   headHash: string;
+  /** Hex; absent on checkpoints signed before the Merkle tree existed (migration 1797000000001). */
+  rootHash?: string;
   origin: string;
   signedAt: Date;
   /** The signed note, byte for byte as signed. */
@@ -15,12 +17,14 @@ export interface StoredCheckpoint {
 interface CheckpointRow {
   length: string;
   head_hash: string;
+  root_hash: string | null;
   origin: string;
   signed_at: Date;
   note: string;
 }
 
-const SELECT_CHECKPOINT = 'SELECT length, head_hash, origin, signed_at, note FROM checkpoints';
+const SELECT_CHECKPOINT =
+  'SELECT length, head_hash, root_hash, origin, signed_at, note FROM checkpoints';
 
 @Injectable()
 export class CheckpointRepository {
@@ -37,11 +41,12 @@ export class CheckpointRepository {
   /** Stores `checkpoint` unless one of that length exists; returns the one kept. */
   async insert(checkpoint: StoredCheckpoint): Promise<StoredCheckpoint> {
     await this.dataSource.query(
-      `INSERT INTO checkpoints (length, head_hash, origin, signed_at, note)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (length) DO NOTHING`,
+      `INSERT INTO checkpoints (length, head_hash, root_hash, origin, signed_at, note)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (length) DO NOTHING`,
       [
         checkpoint.length,
         checkpoint.headHash,
+        checkpoint.rootHash ?? null,
         checkpoint.origin,
         checkpoint.signedAt,
         checkpoint.note,
@@ -71,6 +76,7 @@ export class CheckpointRepository {
     return {
       length: Number(row.length),
       headHash: row.head_hash,
+      ...(row.root_hash === null ? {} : { rootHash: row.root_hash }),
       origin: row.origin,
       signedAt: row.signed_at,
       note: row.note,

@@ -12,6 +12,14 @@ import {
 } from './checkpoint-key.js';
 import { noteKeyId, noteVerifierKey, signCheckpoint } from './checkpoint-note.js';
 import { CheckpointRepository, type StoredCheckpoint } from './checkpoint.repository.js';
+import {
+  consistencyProof,
+  leafHash,
+  MerkleProofError,
+  treeRoot,
+  verifyConsistency,
+} from './merkle.js';
+import { MerkleRepository } from './merkle.repository.js';
 
 /** The checkpoint key as published: SPKI PEM and the signed-note verifier key string. */
 export interface CheckpointKeyView {
@@ -25,6 +33,8 @@ export interface CheckpointKeyView {
 export interface CheckpointView {
   origin: string;
   length: number;
+  /** Hex RFC 9162 root; absent on checkpoints signed before the tree existed. */
+  root_hash?: string;
   head_hash: string;
   timestamp: string;
   note: string;
@@ -54,6 +64,7 @@ export class CheckpointService {
   constructor(
     private readonly chain: ChainRepository,
     private readonly checkpoints: CheckpointRepository,
+    private readonly tree: MerkleRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.keys = readCheckpointSigningKey(config.keysDir);
@@ -87,8 +98,9 @@ export class CheckpointService {
   }
 
   /**
-   * Signs the head when CHECKPOINT_EVERY_ENTRIES entries or CHECKPOINT_INTERVAL_MINUTES passed
-   * since the last checkpoint. Skips when another replica is signing right now.
+   * Signs the head when the chain grew and CHECKPOINT_FRESHNESS_MS is on (the scheduler asks that
+   * often), or CHECKPOINT_EVERY_ENTRIES entries or CHECKPOINT_INTERVAL_MINUTES passed since the
+   * last checkpoint. Skips when another replica is signing right now.
    */
   async checkpointIfDue(now = new Date()): Promise<CheckpointView | undefined> {
     const signed = await this.checkpoints.whileLocked({ wait: false }, async () => {
@@ -103,6 +115,7 @@ export class CheckpointService {
     if (head.length === signedLength) return false;
     // A shorter chain cannot be signed; attempting it reports the truncation in the log.
     if (head.length < signedLength) return true;
+    if (this.config.checkpointFreshnessMs > 0) return true;
     const { checkpointEveryEntries: every, checkpointIntervalMinutes: minutes } = this.config;
     if (every > 0 && head.length - signedLength >= every) return true;
     return (
@@ -116,10 +129,12 @@ export class CheckpointService {
     if (latest?.length === head.length && latest.headHash === head.hash) return latest;
     if (head.length === 0) throw new CheckpointRefusedError('the chain is empty: nothing to sign');
     await this.assertExtends(latest, head);
+    const rootHash = await this.assertTreeExtends(latest, head);
     const signedAt = new Date();
     const checkpoint = {
       origin: this.config.checkpointOrigin,
       length: head.length,
+      rootHash,
       headHash: head.hash,
       timestamp: signedAt.toISOString(),
     };
@@ -166,10 +181,46 @@ export class CheckpointService {
     if (verdict.head_hash !== head.hash) throw refuse(`${notExtending} (its head was rewritten)`);
   }
 
+  /**
+   * The tree root at the head's length, once the stored tree is shown to extend the last signed
+   * root: an RFC 9162 consistency proof from the stored nodes must lead from that root to the new
+   * one, and the head's leaf must be the leaf hash of the head entry. (The trigger keeps tree and
+   * chain in one transaction; this catches nodes rewritten afterwards.)
+   */
+  private async assertTreeExtends(
+    latest: StoredCheckpoint | undefined,
+    head: ChainHead,
+  ): Promise<string> {
+    const refuse = (why: string) => {
+      const message = `refusing to sign length ${head.length}: ${why}`;
+      this.logger.error(message);
+      return new CheckpointRefusedError(message);
+    };
+    try {
+      const [leaf] = await this.tree.readNodes([{ level: 0, index: head.length - 1 }]);
+      if (!leaf.equals(leafHash(Buffer.from(head.hash, 'hex')))) {
+        throw refuse('the Merkle tree does not end in the chain head');
+      }
+      const root = await treeRoot(head.length, this.tree);
+      if (latest?.rootHash) {
+        const proof = await consistencyProof(latest.length, head.length, this.tree);
+        const signedRoot = Buffer.from(latest.rootHash, 'hex');
+        verifyConsistency(latest.length, head.length, signedRoot, root, proof);
+      }
+      return root.toString('hex');
+    } catch (error) {
+      if (!(error instanceof MerkleProofError)) throw error;
+      throw refuse(
+        `the Merkle tree is not consistent with the checkpoint at length ${latest?.length ?? 0} (${error.message})`,
+      );
+    }
+  }
+
   private toView(checkpoint: StoredCheckpoint): CheckpointView {
     return {
       origin: checkpoint.origin,
       length: checkpoint.length,
+      ...(checkpoint.rootHash ? { root_hash: checkpoint.rootHash } : {}),
       head_hash: checkpoint.headHash,
       timestamp: checkpoint.signedAt.toISOString(),
       note: checkpoint.note,
