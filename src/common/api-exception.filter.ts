@@ -37,6 +37,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    // Routes that answer text (notes, receipts, tiles) set their type up front; an error is JSON.
+    response.type('json');
 
     if (error instanceof Rejection) {
       const { status, security } = REASONS[error.reason];
