@@ -25,7 +25,7 @@ import {
   type KubernetesObject,
 } from './support/kubernetes.js';
 
-/** The readiness check's own database timeout (README "Probes"): the probe must wait longer. */
+/** The readiness check's own database timeout (docs/operating.md "Probes"): the probe must wait longer. */
 const DATABASE_CHECK_SECONDS = 2;
 
 const hasKubectl = kubectlAvailable();
@@ -40,7 +40,7 @@ function one(objects: KubernetesObject[], kind: string, name?: string): Kubernet
   return found[0];
 }
 
-/** A module's own public key, for the README block that fills the overlay's secrets/. */
+/** A module's own public key, for the deploy/README.md block that fills the overlay's secrets/. */
 const MODULE_A_KEY = join(VECTORS_DIR, 'test-public.pem');
 
 /** deploy/README.md's block that makes the production Secrets' files, exactly as printed. */

@@ -1,6 +1,6 @@
 /**
  * Every reason the service can answer, with its HTTP status and whether it is a security rejection
- * (SPEC §4: counted cluster-wide and logged to the security log). The error filter, the README's
+ * (SPEC §4: counted cluster-wide and logged to the security log). The error filter, docs/security.md's
  * table and the tests read this one table, so a new reason cannot be answered without appearing in
  * all three.
  */

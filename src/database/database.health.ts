@@ -3,7 +3,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { migrationsAreApplied } from './migrate.js';
 
-/** Below the 3 s probe timeout the README suggests, so a slow database reads as "down", not as a hung probe. */
+/** Below the 3 s probe timeout docs/operating.md suggests, so a slow database reads as "down", not as a hung probe. */
 const DATABASE_CHECK_TIMEOUT_MS = 2000;
 
 /**

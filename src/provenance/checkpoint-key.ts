@@ -42,7 +42,7 @@ export function readCheckpointPublicKey(path: string): KeyObject {
   return publicKey;
 }
 
-/** The public key as SPKI PEM, the form the README and the API publish. */
+/** The public key as SPKI PEM, the form docs/auditing.md and the API publish. */
 export function publicKeyPem(publicKey: KeyObject): string {
   return publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }

@@ -38,7 +38,7 @@ interface ConsistencyProbe {
   wantErr: boolean;
 }
 
-/** The one vector our 32-byte rule refuses although its authors accept it (see the README). */
+/** The one vector our 32-byte rule refuses although its authors accept it (see docs/verifiable-log.md). */
 const SHORT_HASH_ACCEPTED = 'consistency/additional/sizes-are-equal-one-and-proof-is-empty.json';
 
 function jsonFiles(dir: string): string[] {

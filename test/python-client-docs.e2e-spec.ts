@@ -8,11 +8,11 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { TEST_JWT_SECRET } from './support/requests.js';
 
-/** The README's Python client, exactly as printed (its first ```python block). */
-function readmePythonClient(): string {
-  const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
-  const block = /```python\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no ```python block');
+/** docs/python-client.md's client, exactly as printed (its first ```python block). */
+function documentedPythonClient(): string {
+  const doc = readFileSync(join(process.cwd(), 'docs/python-client.md'), 'utf8');
+  const block = /```python\n([\s\S]*?)```/.exec(doc);
+  if (!block) throw new Error('docs/python-client.md has no ```python block');
   return block[1];
 }
 
@@ -27,18 +27,18 @@ function pythonWithClientLibraries(): string {
   );
 }
 
-describe('the README Python client', () => {
+describe('the documented Python client', () => {
   let db: TestDatabase;
   let keys: TestKeys;
   let bridge: TestBridge;
   let workDir: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('readme');
+    db = await createTestDatabase('python_client');
     keys = createTestKeys();
     bridge = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir });
     // The client reads keys/private.pem relative to where it runs, as from the repository root.
-    workDir = mkdtempSync(join(tmpdir(), 'readme-client-'));
+    workDir = mkdtempSync(join(tmpdir(), 'python-client-'));
     mkdirSync(join(workDir, 'keys'));
     copyFileSync(join(keys.dir, 'private.pem'), join(workDir, 'keys', 'private.pem'));
   });
@@ -53,7 +53,7 @@ describe('the README Python client', () => {
     // Asynchronously: the bridge answering the client runs in this very process.
     const { stdout: output } = await promisify(execFile)(
       pythonWithClientLibraries(),
-      ['-c', readmePythonClient()],
+      ['-c', documentedPythonClient()],
       {
         cwd: workDir,
         env: { PATH: process.env.PATH, JWT_SECRET: TEST_JWT_SECRET, BRIDGE_URL: bridge.baseUrl },
