@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -290,6 +290,33 @@ describe('signed ingestion (SPEC §4, every row)', () => {
         401,
         'invalid_signature',
       );
+    });
+
+    it('a signature over Python json.dumps text names the number whose RFC 8785 form differs', async () => {
+      const payload = updatePayload();
+      const pythonText = JSON.stringify(payload).replace(
+        /"data":\{[^}]*\}/,
+        '"data":{"level":3,"pressure":1e-07,"temperature":21.0}',
+      );
+      const signature = sign('sha256', Buffer.from(pythonText), keys.privateKeyPem).toString(
+        'base64',
+      );
+      const body = `{"payload":${pythonText},"signature":"${signature}"}`;
+      const response = await post('/core/update', body);
+      expectRejection(response, 401, 'invalid_signature');
+      expect(response.body.message).toBe(
+        'Signature does not verify for this module; note: the payload has numbers such as 1e-07 ' +
+          'whose RFC 8785 form is 1e-7: sign the RFC 8785 text (docs/wire-format.md)',
+      );
+    });
+
+    it('a wrong signature over canonical numbers says only that it does not verify', async () => {
+      const body = signed(keys.privateKeyPem, updatePayload({ data: { temperature: 21.5 } }));
+      const response = await post('/core/update', {
+        ...body,
+        payload: { ...body.payload, data: { temperature: 21 } },
+      });
+      expect(response.body.message).toBe('Signature does not verify for this module');
     });
 
     it('is checked before the module binding', async () => {

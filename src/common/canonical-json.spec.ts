@@ -1,4 +1,4 @@
-import { canonicalJson, findCanonicalizationProblem } from './canonical-json.js';
+import { canonicalJson, findCanonicalizationProblem, numberFormNote } from './canonical-json.js';
 
 describe('canonicalJson', () => {
   it('sorts keys by UTF-16 code units and keeps non-ASCII text unescaped', () => {
@@ -27,5 +27,22 @@ describe('findCanonicalizationProblem', () => {
     const deep = JSON.parse('['.repeat(10) + ']'.repeat(10));
     expect(findCanonicalizationProblem(deep, 5)).toBe('nesting deeper than 5 levels');
     expect(findCanonicalizationProblem(deep, 10)).toBeUndefined();
+  });
+});
+
+describe('numberFormNote', () => {
+  it.each([
+    ['{"t":21.0}', '21.0', '21'],
+    ['{"t":-0.0}', '-0.0', '0'],
+    ['{"t":1e+16}', '1e+16', '10000000000000000'],
+    ['{"t":9007199254740993}', '9007199254740993', '9007199254740992'],
+  ])('names the first number of %s that RFC 8785 writes otherwise', (text, written, canonical) => {
+    expect(numberFormNote(text)).toContain(
+      `such as ${written} whose RFC 8785 form is ${canonical}:`,
+    );
+  });
+
+  it('is empty when every number is already canonical, and ignores numbers inside strings', () => {
+    expect(numberFormNote('{"a":21,"b":1e-7,"c":"21.0","d":"\\"1e-07","e":[0.5,-3]}')).toBe('');
   });
 });

@@ -33,3 +33,25 @@ export function findCanonicalizationProblem(value: unknown, maxDepth: number): s
   }
   return undefined;
 }
+
+/** A JSON string token (skipped) or a number token, in received JSON text. */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const MAX_QUOTED_NUMBER = 32;
+
+/**
+ * For an `invalid_signature` answer: names a number the client wrote differently from its RFC 8785
+ * form (`21.0`, `1e-07`, `-0.0`, integers above 2^53, as Python's `json.dumps` writes them), the
+ * usual reason a client's own serialization signs other bytes than the service verifies.
+ */
+export function numberFormNote(receivedJson: string): string {
+  for (const [token] of receivedJson.matchAll(STRING_OR_NUMBER)) {
+    if (token.startsWith('"')) continue;
+    const canonical = canonicalJson(Number(token));
+    if (canonical !== token) {
+      const quoted =
+        token.length > MAX_QUOTED_NUMBER ? `${token.slice(0, MAX_QUOTED_NUMBER)}…` : token;
+      return `; note: the payload has numbers such as ${quoted} whose RFC 8785 form is ${canonical}: sign the RFC 8785 text (docs/wire-format.md)`;
+    }
+  }
+  return '';
+}

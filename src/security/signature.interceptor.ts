@@ -18,7 +18,12 @@ export class SignatureInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<BridgeRequest>();
     const envelope = request.signed!;
-    this.verifier.assertValid(envelope.module, envelope.canonicalPayload, envelope.signature);
+    this.verifier.assertValid(
+      envelope.module,
+      envelope.canonicalPayload,
+      envelope.signature,
+      envelope.receivedBody,
+    );
     envelope.signatureVerified = true;
 
     const principal = request.principal!;

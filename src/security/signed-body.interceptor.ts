@@ -46,6 +46,9 @@ export class SignedBodyInterceptor implements NestInterceptor {
       limit: config.bodyLimitBytes,
       strict: true,
       type: 'application/json',
+      verify: (request: BridgeRequest, _response, body) => {
+        request.rawBody = body;
+      },
     });
   }
 
@@ -54,7 +57,7 @@ export class SignedBodyInterceptor implements NestInterceptor {
     const request = http.getRequest<BridgeRequest>();
     const kind = this.reflector.get(SignedKindOf, context.getHandler());
     await this.readBody(request, http.getResponse<Response>());
-    request.signed = this.toEnvelope(kind, request.body);
+    request.signed = this.toEnvelope(kind, request.body, request.rawBody!);
     return next.handle();
   }
 
@@ -71,7 +74,7 @@ export class SignedBodyInterceptor implements NestInterceptor {
     });
   }
 
-  private toEnvelope(kind: SignedKind, body: unknown): SignedEnvelope {
+  private toEnvelope(kind: SignedKind, body: unknown, receivedBody: Buffer): SignedEnvelope {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new Rejection(
         'malformed_request',
@@ -95,6 +98,7 @@ export class SignedBodyInterceptor implements NestInterceptor {
       payload,
       canonicalPayload: canonicalJson(payload),
       signature,
+      receivedBody,
       module: payload.module as string,
       nonce: payload.nonce as string,
       signedAt,

@@ -14,6 +14,8 @@ export interface SignedEnvelope {
   /** RFC 8785 text of `payload`: the signed bytes and the chain's payload text. */
   canonicalPayload: string;
   signature: string;
+  /** The body as received, read only to explain a failed signature. */
+  receivedBody: Buffer;
   module: string;
   nonce: string;
   /** `payload.timestamp` parsed. */
@@ -26,4 +28,6 @@ export type VerifiedEnvelope = SignedEnvelope & { signatureVerified: true };
 export interface BridgeRequest extends Request {
   principal?: Principal;
   signed?: SignedEnvelope;
+  /** The raw JSON body, kept by the body parser. */
+  rawBody?: Buffer;
 }
