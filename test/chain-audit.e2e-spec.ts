@@ -271,6 +271,27 @@ describe('chain audit: verify, export, checkpoints', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('does not verify');
     });
+    it('a note saved with a trailing newline (jq -r .note) still verifies', async () => {
+      const { note } = JSON.parse(readFileSync(file('checkpoint-json.json'), 'utf8')) as {
+        note: string;
+      };
+      writeFileSync(file('jq-r.txt'), `${note}\n`);
+      const result = await cli('chain-verify', '--checkpoint', file('jq-r.txt'));
+      expect(result.stderr).not.toContain('verify:');
+      expect(result.stdout).toContain(
+        `checkpoint ${file('jq-r.txt')} (core-bucket-bridge, length 6`,
+      );
+    });
+
+    it('a file that is not a signed note is called malformed, not unverified', async () => {
+      writeFileSync(file('not-a-note.txt'), 'core-bucket-bridge\n6\n');
+      const result = await cli('chain-verify', '--checkpoint', file('not-a-note.txt'));
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `checkpoint ${file('not-a-note.txt')} is not a well-formed signed note: not a signed note`,
+      );
+      expect(result.stderr).not.toContain('does not verify');
+    });
   });
 
   describe('offline, on the independent vectors', () => {

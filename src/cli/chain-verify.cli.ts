@@ -14,7 +14,11 @@ import {
   readCheckpointPublicKey,
   readCheckpointSigningKey,
 } from '../provenance/checkpoint-key.js';
-import { verifyCheckpoint, type Checkpoint } from '../provenance/checkpoint-note.js';
+import {
+  CheckpointNoteError,
+  verifyCheckpoint,
+  type Checkpoint,
+} from '../provenance/checkpoint-note.js';
 import { leafHash, MerkleRootAccumulator } from '../provenance/merkle.js';
 import { SignatureAudit, type SignatureReport } from '../provenance/signature-audit.js';
 import { fail, parseCli, runCli } from './cli-support.js';
@@ -218,10 +222,15 @@ function readHeldCheckpoint(file: string, key: KeyObject): HeldCheckpoint {
   } catch (error) {
     fail(`Cannot read checkpoint ${file}: ${(error as Error).message}`, EXIT.usage);
   }
-  const note = text.trimStart().startsWith('{') ? noteOfApiAnswer(file, text) : text;
+  const saved = text.trimStart().startsWith('{') ? noteOfApiAnswer(file, text) : text;
+  // A note saved by a shell tool often gains a newline (`jq -r`, `echo`); the signed bytes never end in one.
+  const note = `${saved.trimEnd()}\n`;
   try {
     return { file, checkpoint: verifyCheckpoint(note, key) };
   } catch (error) {
+    if (error instanceof CheckpointNoteError && error.kind === 'malformed') {
+      fail(`checkpoint ${file} is not a well-formed signed note: ${error.message}`, EXIT.usage);
+    }
     fail(`checkpoint ${file} does not verify: ${(error as Error).message}`, EXIT.broken);
   }
 }

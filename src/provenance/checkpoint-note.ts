@@ -34,9 +34,15 @@ export interface Checkpoint {
   timestamp: string;
 }
 
-/** A note or checkpoint that cannot be parsed or is not validly signed by the expected key. */
+/**
+ * A note or checkpoint that cannot be parsed (`malformed`) or is not validly signed by the
+ * expected key (`unsigned`).
+ */
 export class CheckpointNoteError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: 'malformed' | 'unsigned' = 'malformed',
+  ) {
     super(message);
     this.name = 'CheckpointNoteError';
   }
@@ -164,6 +170,7 @@ export function openNote(note: string, publicKey: KeyObject): { text: string; ke
     sawOwnKey
       ? 'the signature does not verify: the note was altered or not signed by this key'
       : 'the note carries no signature of this key',
+    'unsigned',
   );
 }
 
