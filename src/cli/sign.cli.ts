@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { JsonObject } from '../common/canonical-json.js';
 import { loadConfig } from '../config/app-config.js';
 import { keyPaths } from '../security/key-files.js';
@@ -10,7 +11,8 @@ const USAGE = `Usage: npm run sign -- --payload <file.json | -> [--key <private.
 
 Prints a request body {"payload":...,"signature":...} ready for curl. The signature is
 RSASSA-PKCS1-v1_5/SHA-256 over the RFC 8785 bytes of the payload. --fresh fills in a new
-nonce and the current timestamp. The key defaults to KEYS_DIR/private.pem.`;
+nonce and the current timestamp. The key defaults to KEYS_DIR/private.pem; a bare file name
+that is not in the current folder is looked up in KEYS_DIR.`;
 
 runCli(() => {
   const flags = parseCli(
@@ -38,6 +40,36 @@ runCli(() => {
     payload.nonce = randomBytes(16).toString('hex');
     payload.timestamp = new Date().toISOString();
   }
-  const keyFile = flags.key ?? keyPaths(loadConfig().keysDir).privateKey;
-  console.log(JSON.stringify(signPayload(readFileSync(keyFile, 'utf8'), payload)));
+  const { keysDir } = loadConfig();
+  console.log(
+    JSON.stringify(signPayload(readPrivateKey(signingKeyFile(flags.key, keysDir)), payload)),
+  );
 });
+
+/** `--key`: a path as given, except a bare file name missing here, which is KEYS_DIR's. */
+function signingKeyFile(key: string | undefined, keysDir: string): string {
+  if (key === undefined) return keyPaths(keysDir).privateKey;
+  return key.includes('/') || existsSync(key) ? key : join(keysDir, key);
+}
+
+function readPrivateKey(file: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(
+      `Cannot read the signing key ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        'run npm run keys:generate to create KEYS_DIR/private.pem, or pass --key PATH',
+    );
+  }
+  if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) {
+    fail(
+      `${file} is a public key; sign needs the private key (KEYS_DIR/private.pem, or the module's own private key)`,
+    );
+  }
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    fail(`${file} is not a PEM private key: ${(error as Error).message}`);
+  }
+}
