@@ -6,8 +6,8 @@ export type JsonValue =
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
- * RFC 8785 (JCS) canonical form of a JSON value. Python clients produce the same text with
- * `json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` for ordinary values.
+ * RFC 8785 (JCS) canonical form of a JSON value. Python's `json.dumps(..., sort_keys=True)` differs
+ * for numbers such as 21.0 and 1e-07; docs/python-client.md has an exact Python canonicalizer.
  */
 export function canonicalJson(value: JsonValue): string {
   const text = canonicalize(value);
