@@ -39,6 +39,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     // Routes that answer text (notes, receipts, tiles) set their type up front; an error is JSON.
     response.type('json');
+    // Answered before its body was read (a 10 GB Content-Length, say): the rest is not read but
+    // the connection closed after this answer (see closeAfterEarlyAnswer).
+    if (!request.complete) response.setHeader('Connection', 'close');
 
     if (error instanceof Rejection) {
       const { status, security } = REASONS[error.reason];
