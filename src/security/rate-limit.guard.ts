@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  type CanActivate,
-  type ExecutionContext,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { normalizeIp, ThrottlerStorageService } from '@nestjs/throttler';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -15,45 +10,62 @@ import type { BridgeRequest } from './signed-request.js';
 type Limited = 'address' | 'subject';
 
 /**
- * SPEC §4 "Limits": sliding-window counters (`@nestjs/throttler`'s in-memory storage) per client
- * address and per token subject, in this replica's memory. A request over a limit is refused
- * before anything costly: no token or signature check, no database write of its own (its
- * rejection joins the security log's batched insert like every other).
+ * SPEC §4 "Limits": fixed-window counters (`rate-limiter-flexible`, in this replica's memory, O(1)
+ * a request) per client address and per token subject. A request over a limit is refused before
+ * anything costly: no token or signature check, no database write of its own (its rejection joins
+ * the security log's batched insert like every other).
  */
 @Injectable()
-export class RateLimits implements OnApplicationShutdown {
-  private readonly storage = new ThrottlerStorageService();
-  private readonly windowMs: number;
-  private readonly limits: Record<Limited, number>;
+export class RateLimits {
+  private readonly limiters: Record<Limited, RateLimiterMemory | undefined>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.windowMs = config.rateLimitWindowSeconds * 1000;
-    this.limits = { address: config.rateLimitPerAddress, subject: config.rateLimitPerSubject };
+    const limiter = (points: number) =>
+      points === 0
+        ? undefined
+        : new RateLimiterMemory({ points, duration: config.rateLimitWindowSeconds });
+    this.limiters = {
+      address: limiter(config.rateLimitPerAddress),
+      subject: limiter(config.rateLimitPerSubject),
+    };
   }
 
   /** Counts one request against `key`; over the limit, sets `Retry-After` and throws 429. */
   async take(limited: Limited, key: string, response: Response): Promise<void> {
-    const limit = this.limits[limited];
-    if (limit === 0) return;
-    const { isBlocked, timeToBlockExpire } = await this.storage.increment(
-      `${limited}:${key}`,
-      this.windowMs,
-      limit,
-      0,
-      limited,
-    );
-    if (!isBlocked) return;
-    const retryAfter = Math.max(1, timeToBlockExpire);
-    response.setHeader('Retry-After', String(retryAfter));
-    throw new Rejection(
-      'rate_limited',
-      `Too many requests from this ${limited === 'address' ? 'client address' : 'token'}; retry after ${retryAfter} s`,
-    );
+    try {
+      await this.limiters[limited]?.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      response.setHeader('Retry-After', String(retryAfter));
+      throw new Rejection(
+        'rate_limited',
+        `Too many requests from this ${limited === 'address' ? 'client address' : 'token'}; retry after ${retryAfter} s`,
+      );
+    }
   }
+}
 
-  onApplicationShutdown(): void {
-    this.storage.onApplicationShutdown();
-  }
+/**
+ * The bucket of a client address: IPv4 as is (also when IPv4-mapped), IPv6 by its /64 prefix,
+ * the block one host or household usually holds, so rotating addresses inside it gains nothing.
+ */
+export function addressBucket(address: string): string {
+  const plain = address.replace(/%.*$/, '');
+  const mapped = /^::ffff:(.*)$/i.exec(plain)?.[1];
+  if (mapped && isIPv4(mapped)) return mapped;
+  if (!isIPv6(plain)) return plain;
+  const [head, tail] = plain.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** Runs first of all guards (SPEC §4, before step 1): a flood is refused before its token is read. */
@@ -64,8 +76,8 @@ export class AddressRateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<BridgeRequest>();
-    // `request.ip` honours TRUST_PROXY; IPv6 clients count by /64, the block one host usually has.
-    await this.limits.take('address', normalizeIp(request.ip ?? ''), http.getResponse());
+    // `request.ip` honours TRUST_PROXY.
+    await this.limits.take('address', addressBucket(request.ip ?? ''), http.getResponse());
     return true;
   }
 }
@@ -81,7 +93,9 @@ export class SubjectRateLimitGuard implements CanActivate {
     const principal = request.principal;
     if (!principal) return true; // a @Public route
     // A token without `sub` counts by its own (verified, hence bounded in number) text.
-    const key = principal.subject ? `sub:${principal.subject}` : `token:${request.headers.authorization}`;
+    const key = principal.subject
+      ? `sub:${principal.subject}`
+      : `token:${request.headers.authorization}`;
     await this.limits.take('subject', key, http.getResponse());
     return true;
   }
