@@ -12,6 +12,7 @@ import { OutcomeRecorder } from './outcome-recorder.js';
 import { REASONS } from './reasons.js';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
+import { isStoreUnavailable } from './store-unavailable.js';
 
 /**
  * Maps every error to a JSON answer. A rejection gets the SPEC §4 body with the status its reason has
@@ -28,7 +29,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     private readonly outcomes: OutcomeRecorder,
   ) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    // Any route that meets an unreachable database answers as the signed routes do.
+    const error = isStoreUnavailable(thrown)
+      ? new Rejection('store_unavailable', 'The store is unavailable; retry the request later')
+      : thrown;
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
