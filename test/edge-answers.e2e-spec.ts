@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
@@ -143,6 +144,16 @@ describe('answers at the edges: store down, odd paths and parameters, tokens, he
       expect(authenticated.headers['cache-control']).toBe('no-store');
       const refused = await request(bridge.baseUrl).get('/bucket/status');
       expect(refused.headers['x-content-type-options']).toBe('nosniff');
+      // A refusal of a request without a body leaves nothing unread: the connection may stay.
+      const agent = new Agent({ keepAlive: true });
+      const kept = await new Promise<string | undefined>((resolve, reject) =>
+        get(`${bridge.baseUrl}/bucket/status`, { agent }, (answer) => {
+          answer.resume();
+          answer.on('end', () => resolve(answer.headers.connection));
+        }).on('error', reject),
+      );
+      agent.destroy();
+      expect(kept).toBe('keep-alive');
       const probe = await request(bridge.baseUrl).get('/health/live');
       expect(probe.headers['x-content-type-options']).toBe('nosniff');
     });
