@@ -30,10 +30,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   ) {}
 
   catch(thrown: unknown, host: ArgumentsHost): void {
-    // Any route that meets an unreachable database answers as the signed routes do.
-    const error = isStoreUnavailable(thrown)
-      ? new Rejection('store_unavailable', 'The store is unavailable; retry the request later')
-      : thrown;
+    const error = this.asStoreUnavailable(thrown) ?? thrown;
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
@@ -74,6 +71,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
       message: 'Internal error',
       request_id: requestId,
     });
+  }
+
+  /** Any route that meets an unreachable database answers as the signed routes do (SPEC §4 step 8). */
+  private asStoreUnavailable(error: unknown): Rejection | undefined {
+    if (error instanceof Rejection || !isStoreUnavailable(error)) return undefined;
+    this.logger.warn(`database unreachable: ${(error as Error).message}`);
+    return new Rejection('store_unavailable', 'The store is unavailable; retry the request later');
   }
 }
 
