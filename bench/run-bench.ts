@@ -307,6 +307,9 @@ async function main(): Promise<void> {
     SHUTDOWN_GRACE_SECONDS: '0',
     AUTOMATION_ENABLED: 'false',
     NODE_ID: `bench-${servicePort}`,
+    // Every bench client comes from 127.0.0.1 with a few tokens: limits on, but never binding.
+    RATE_LIMIT_PER_ADDRESS: '10000000',
+    RATE_LIMIT_PER_SUBJECT: '10000000',
   });
   report.service = await withDatabase('service', async (databaseUrl) => {
     const figures = await measure(

@@ -1,10 +1,15 @@
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
 import { AppModule, type AppDependencies } from './app.module.js';
+import { closeAfterEarlyAnswer } from './common/bounded-body.js';
 import { AppLogger } from './common/logging.js';
+import { literalMalformedEscapes } from './common/path-escapes.js';
+import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { createDataSource } from './database/data-source.js';
 import { startEmbeddedPostgres } from './database/embedded/embedded-postgres.js';
@@ -87,8 +92,25 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
     bufferLogs: true,
   });
   app.useLogger(app.get(AppLogger));
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const express = app.getHttpAdapter().getInstance() as Express;
+  express.disable('x-powered-by');
+  // Which peer is the client (rate limits, security log): the TCP peer unless TRUST_PROXY names
+  // the proxies in front whose X-Forwarded-For is believed.
+  express.set('trust proxy', dependencies.config.trustProxy);
+  app.use(closeAfterEarlyAnswer, securityHeaders, literalMalformedEscapes);
+  limitSlowClients(app.getHttpServer(), dependencies.config);
   return app;
+}
+
+/**
+ * Deliberate timeouts instead of Node's defaults (60 s for headers, 5 min per request, 5 s
+ * keep-alive): see `AppConfig`. Node enforces the first two on a 30 s sweep
+ * (`connectionsCheckingInterval`), so a slow sender is cut between the timeout and 30 s after.
+ */
+function limitSlowClients(server: Server, config: AppConfig): void {
+  server.headersTimeout = config.httpHeadersTimeoutMs;
+  server.requestTimeout = config.httpRequestTimeoutMs;
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
 }
 
 export interface RunningBridge {

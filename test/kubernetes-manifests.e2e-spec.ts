@@ -27,6 +27,8 @@ import {
 
 /** The readiness check's own database timeout (docs/operating.md "Probes"): the probe must wait longer. */
 const DATABASE_CHECK_SECONDS = 2;
+/** Passes production's JWT_SECRET checks (length and entropy); the value itself is not used. */
+const PRODUCTION_LIKE_SECRET = 'q3VZ0x5mJf8Qe2LrT9wYc1NbH6uKdA4sG7pXoE0iWzRtMnBv';
 
 const hasKubectl = kubectlAvailable();
 if (!hasKubectl)
@@ -178,7 +180,11 @@ describeWithKubectl('the Kubernetes manifests', () => {
       expect(names.filter((name) => !known.includes(name))).toEqual([]);
       // The settings pass the service's own validation (secrets aside) and keep file logs off.
       expect(() =>
-        loadConfig({ ...settings, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/app' }),
+        loadConfig({
+          ...settings,
+          JWT_SECRET: PRODUCTION_LIKE_SECRET,
+          DATABASE_URL: 'postgres://db/app',
+        }),
       ).not.toThrow();
       expect(settings.NODE_ENV).toBe('production');
       expect(settings.LOG_DIR).toBeUndefined();
@@ -275,7 +281,7 @@ describeWithKubectl('the Kubernetes manifests', () => {
       const preStop = container.lifecycle!.preStop!.sleep!.seconds;
       const readinessGrace = loadConfig({
         ...settings,
-        JWT_SECRET: 'x'.repeat(32),
+        JWT_SECRET: PRODUCTION_LIKE_SECRET,
       }).shutdownGraceSeconds;
       const drain = FORCE_CLOSE_AFTER_MS / 1000;
       expect(preStop).toBeGreaterThan(0);

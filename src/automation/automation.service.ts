@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { NAME_PATTERN } from '../client/bridge-wire.js';
 import { Rejection } from '../common/rejection.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -66,6 +67,9 @@ export class AutomationService {
   async history(job: unknown, limit: number): Promise<{ runs: RecordedRun[] }> {
     if (job !== undefined && typeof job !== 'string')
       throw new Rejection('invalid_parameter', 'job must be given at most once');
+    // Job names follow the job file's rule; anything else (a NUL byte, say) names no job.
+    if (job && !NAME_PATTERN.test(job))
+      throw new Rejection('invalid_parameter', 'job must be 1-64 characters of A-Z a-z 0-9 . _ -');
     return { runs: await this.runs.list(job || undefined, Math.min(limit, MAX_RUNS_LIMIT)) };
   }
 

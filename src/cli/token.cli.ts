@@ -1,8 +1,7 @@
-import { JwtService } from '@nestjs/jwt';
 import { loadConfig } from '../config/app-config.js';
 import { isRole, type Role } from '../security/role.js';
 import { resolveJwtSecret } from '../security/security-secrets.js';
-import { TOKEN_ALGORITHM } from '../security/token.service.js';
+import { TokenService } from '../security/token.service.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 
 const USAGE = `Usage: npm run token -- --role <module|automation|admin|auditor> [--role ...] [--sub <module>] [--ttl <seconds>]
@@ -37,13 +36,13 @@ runCli(() => {
     fail(`--ttl must be a positive number of seconds\n\n${USAGE}`);
 
   const config = loadConfig();
-  const { jwtSecret } = resolveJwtSecret(config);
-  const claims: { roles: Role[]; sub?: string } = { roles: roles as Role[] };
-  if (flags.sub) claims.sub = flags.sub;
-  const token = new JwtService({ secret: jwtSecret }).sign(claims, {
-    algorithm: TOKEN_ALGORITHM,
-    issuer: config.jwtIssuer,
-    expiresIn: ttl,
+  if (ttl > config.jwtMaxLifetimeSeconds)
+    fail(`--ttl must not exceed JWT_MAX_LIFETIME_SECONDS (${config.jwtMaxLifetimeSeconds})`);
+  // The service's own minting: issuer, and audience when JWT_AUDIENCE is set.
+  const token = new TokenService(resolveJwtSecret(config), config).mint({
+    roles: roles as Role[],
+    subject: flags.sub,
+    ttlSeconds: ttl,
   });
   console.log(flags.insight ? `http://localhost:${config.port}/insight#token=${token}` : token);
 });

@@ -12,6 +12,7 @@ import { OutcomeRecorder } from './outcome-recorder.js';
 import { REASONS } from './reasons.js';
 import { Rejection, type RejectionBody } from './rejection.js';
 import { RejectionRecorder } from './rejection-recorder.js';
+import { isStoreUnavailable } from './store-unavailable.js';
 
 /**
  * Maps every error to a JSON answer. A rejection gets the SPEC §4 body with the status its reason has
@@ -28,7 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     private readonly outcomes: OutcomeRecorder,
   ) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const error = this.asStoreUnavailable(thrown) ?? thrown;
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
@@ -39,6 +41,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     // Routes that answer text (notes, receipts, tiles) set their type up front; an error is JSON.
     response.type('json');
+    // Answered before its body was read (a 10 GB Content-Length, say): the rest is not read but
+    // the connection closed after this answer (see closeAfterEarlyAnswer).
+    if (!request.complete) response.setHeader('Connection', 'close');
 
     if (error instanceof Rejection) {
       const { status, security } = REASONS[error.reason];
@@ -66,6 +71,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
       message: 'Internal error',
       request_id: requestId,
     });
+  }
+
+  /** Any route that meets an unreachable database answers as the signed routes do (SPEC §4 step 8). */
+  private asStoreUnavailable(error: unknown): Rejection | undefined {
+    if (error instanceof Rejection || !isStoreUnavailable(error)) return undefined;
+    this.logger.warn(`database unreachable: ${(error as Error).message}`);
+    return new Rejection('store_unavailable', 'The store is unavailable; retry the request later');
   }
 }
 

@@ -34,6 +34,7 @@ describe('REASONS', () => {
       'module_mismatch',
       'stale_timestamp',
       'replay_detected',
+      'rate_limited',
       'store_unavailable',
     ];
     const security = Object.entries(REASONS).filter(([, entry]) => entry.security);

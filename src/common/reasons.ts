@@ -44,6 +44,11 @@ export const REASONS = {
     description: 'the payload timestamp is outside MAX_CLOCK_SKEW_SECONDS',
   },
   replay_detected: { status: 409, security: true, description: 'the nonce was already used' },
+  rate_limited: {
+    status: 429,
+    security: true,
+    description: 'too many requests from this address or token; retry after Retry-After seconds',
+  },
   store_unavailable: {
     status: 503,
     security: true,

@@ -50,11 +50,43 @@ describe('loadConfig', () => {
       /at least 32 characters/,
     );
     expect(
-      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).logDir,
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET }).logDir,
     ).toBeUndefined();
+  });
+
+  it('refuses a production JWT secret made of few or repeated characters', () => {
+    for (const weak of ['a'.repeat(32), 'ab'.repeat(32), 'password-password-password-passw']) {
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: weak })).toThrow(
+        /JWT_SECRET has too little entropy/,
+      );
+    }
+    // 32 random hex digits (openssl rand -hex 16) pass; development takes any secret.
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: '935cf6e9274660d8aa1e099bc2f3d320' }),
+    ).not.toThrow();
+    expect(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).jwtSecret).toBe('a'.repeat(32));
+  });
+
+  it('reads TRUST_PROXY as hops or proxy addresses, never as "trust anyone"', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }),
+    ).toThrow(/HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });
 
   it('turns the file mirrors off with LOG_DIR=none', () => {
     expect(loadConfig({ LOG_DIR: 'none' }).logDir).toBeUndefined();
   });
 });
+
+/** A production-grade secret for the tests (random, 48 base64 characters). */
+const PRODUCTION_SECRET = 'q3VZ0x5mJf8Qe2LrT9wYc1NbH6uKdA4sG7pXoE0iWzRtMnBv';

@@ -17,9 +17,24 @@ export interface AppConfig {
   /** `undefined` → generated once in development (stored in `keysDir/jwt-secret`). */
   jwtSecret: string | undefined;
   jwtIssuer: string;
+  /** `undefined` → tokens carry no `aud` and none is checked. */
+  jwtAudience: string | undefined;
+  /** The longest life a token may claim (`exp` − `iat`, or `exp` − now without `iat`). */
+  jwtMaxLifetimeSeconds: number;
   keysDir: string;
   maxClockSkewSeconds: number;
   bodyLimitBytes: number;
+  /** Express `trust proxy`: `false` → the peer address is the client; else hops or addresses. */
+  trustProxy: false | number | string[];
+  /** Requests per `rateLimitWindowSeconds` from one client address; 0 = no limit. */
+  rateLimitPerAddress: number;
+  /** Requests per window carrying one token subject (or one token without `sub`); 0 = no limit. */
+  rateLimitPerSubject: number;
+  rateLimitWindowSeconds: number;
+  /** Node's `server.headersTimeout`, `requestTimeout` and `keepAliveTimeout`. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
   /** `undefined` → no file mirrors. */
   logDir: string | undefined;
   logLevel: string;
@@ -57,6 +72,8 @@ export interface AppConfig {
 }
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+/** Estimated bits (see `estimatedSecretBits`) a production `JWT_SECRET` must reach. */
+export const MIN_PRODUCTION_SECRET_BITS = 100;
 
 /**
  * Every environment variable `loadConfig` reads, for tools that write settings for the service
@@ -71,9 +88,18 @@ export const CONFIG_ENV_NAMES = [
   'DATABASE_POOL_SIZE',
   'JWT_SECRET',
   'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_MAX_LIFETIME_SECONDS',
   'KEYS_DIR',
   'MAX_CLOCK_SKEW_SECONDS',
   'BODY_LIMIT_BYTES',
+  'TRUST_PROXY',
+  'RATE_LIMIT_PER_ADDRESS',
+  'RATE_LIMIT_PER_SUBJECT',
+  'RATE_LIMIT_WINDOW_SECONDS',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'LOG_DIR',
   'LOG_LEVEL',
   'NODE_ID',
@@ -158,6 +184,41 @@ class EnvReader {
   }
 }
 
+/**
+ * Bits of a secret estimated from the frequency of its characters (length × Shannon entropy per
+ * character). It catches secrets made of few or repeated symbols (32 × "a" → 0); it cannot prove
+ * that a secret was drawn at random. 32 random hex digits come to about 115.
+ */
+export function estimatedSecretBits(secret: string): number {
+  const counts = new Map<string, number>();
+  for (const char of secret) counts.set(char, (counts.get(char) ?? 0) + 1);
+  const length = [...secret].length;
+  let bits = 0;
+  for (const count of counts.values()) bits -= count * Math.log2(count / length);
+  return bits;
+}
+
+/** Names, addresses or CIDR ranges Express's `trust proxy` accepts, e.g. `10.0.0.0/8,loopback`. */
+const TRUSTED_PROXY = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
+
+/**
+ * `TRUST_PROXY`: unset or `false` → the TCP peer is the client (X-Forwarded-For is ignored); a
+ * number → that many proxies in front, whose X-Forwarded-For entries are believed; a list → the
+ * proxies at those addresses are believed. `true` (believe any proxy) is refused: any client could
+ * then choose its own address, and with it its rate-limit bucket.
+ */
+function readTrustProxy(reader: EnvReader): false | number | string[] {
+  const raw = reader.optional('TRUST_PROXY');
+  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^\d+$/.test(raw)) return reader.integer('TRUST_PROXY', 0, 0, 10);
+  const proxies = raw.split(',').map((entry) => entry.trim());
+  if (proxies.every((entry) => TRUSTED_PROXY.test(entry))) return proxies;
+  reader.problems.push(
+    `TRUST_PROXY must be false, a number of proxy hops (1-10), or a comma-separated list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal (got "${raw}")`,
+  );
+  return false;
+}
+
 function readEnvironment(reader: EnvReader): Environment {
   const value = reader.text('NODE_ENV', 'development');
   if (value === 'development' || value === 'production' || value === 'test') return value;
@@ -178,6 +239,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     reader.problems.push(
       `JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
     );
+  } else if (
+    isProduction &&
+    jwtSecret &&
+    estimatedSecretBits(jwtSecret) < MIN_PRODUCTION_SECRET_BITS
+  ) {
+    reader.problems.push(
+      `JWT_SECRET has too little entropy for production (about ${Math.floor(estimatedSecretBits(jwtSecret))} bits, at least ${MIN_PRODUCTION_SECRET_BITS} needed: it repeats few characters); use a random one, e.g. openssl rand -base64 48`,
+    );
   }
 
   const logDirSetting = reader.optional('LOG_DIR');
@@ -192,9 +261,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 2, 200),
     jwtSecret,
     jwtIssuer: reader.text('JWT_ISSUER', 'core-bucket-bridge'),
+    jwtAudience: reader.optional('JWT_AUDIENCE'),
+    // 30 days: long enough for an operator-minted BRIDGE_TOKEN, short enough that a leaked token
+    // or one minted with a typo'd --ttl does not live for years.
+    jwtMaxLifetimeSeconds: reader.integer('JWT_MAX_LIFETIME_SECONDS', 30 * 86400, 60, 366 * 86400),
     keysDir: resolve(cwd, reader.text('KEYS_DIR', './keys')),
     maxClockSkewSeconds: reader.integer('MAX_CLOCK_SKEW_SECONDS', 300, 1, 86400),
     bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    trustProxy: readTrustProxy(reader),
+    // Per second by default, generous for one client (all clients behind an ingress share one
+    // address unless TRUST_PROXY is set); the benchmark raises both.
+    rateLimitPerAddress: reader.integer('RATE_LIMIT_PER_ADDRESS', 2000, 0, 10_000_000),
+    rateLimitPerSubject: reader.integer('RATE_LIMIT_PER_SUBJECT', 1000, 0, 10_000_000),
+    rateLimitWindowSeconds: reader.integer('RATE_LIMIT_WINDOW_SECONDS', 1, 1, 3600),
+    // Headers must arrive within 10 s and a whole request within 30 s (a body of BODY_LIMIT_BYTES
+    // needs a client slower than 9 KB/s to miss that), so slow senders cannot hold sockets open.
+    // Idle keep-alive connections stay 65 s, longer than the 60 s idle timeout of common load
+    // balancers and ingresses, so the proxy, not this server, closes them (no racing 502s).
+    httpHeadersTimeoutMs: reader.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+    httpRequestTimeoutMs: reader.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    httpKeepAliveTimeoutMs: reader.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1000, 600_000),
     logDir:
       logDirSetting === 'none'
         ? undefined
@@ -235,6 +321,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     reader.problems.push(
       'CHECKPOINT_ORIGIN must be 1-256 printable ASCII characters without spaces or "+" (e.g. bridge.example.com/prod)',
     );
+  }
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    reader.problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;

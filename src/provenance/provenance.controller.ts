@@ -18,8 +18,9 @@ export class ProvenanceController {
 
   @Get('export')
   @Header('Content-Type', 'application/x-ndjson')
-  export(@Query('from', new PositiveIntegerPipe(1)) from: number): StreamableFile {
-    return new StreamableFile(this.provenance.exportFrom(from), { type: 'application/x-ndjson' });
+  async export(@Query('from', new PositiveIntegerPipe(1)) from: number): Promise<StreamableFile> {
+    const lines = await this.provenance.exportFrom(from);
+    return new StreamableFile(lines, { type: 'application/x-ndjson' });
   }
 
   @Get('entries/:sequence')

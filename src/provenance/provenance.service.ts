@@ -33,11 +33,17 @@ export class ProvenanceService {
   }
 
   /** NDJSON lines from `fromSequence` on, pulled from the database as the client reads. */
-  exportFrom(fromSequence: number): Readable {
-    const chain = this.chain;
+  /**
+   * The first page is read before the stream is handed over, so that an unreachable database is
+   * answered 503 like on every route; a failure later can only cut the stream short.
+   */
+  async exportFrom(fromSequence: number): Promise<Readable> {
+    const entries = this.chain.streamFrom(fromSequence);
+    const first = await entries.next();
     return Readable.from(
       (async function* () {
-        for await (const entry of chain.streamFrom(fromSequence)) yield `${toExportLine(entry)}\n`;
+        for (let next = first; !next.done; next = await entries.next())
+          yield `${toExportLine(next.value)}\n`;
       })(),
     );
   }

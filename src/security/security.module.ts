@@ -5,6 +5,7 @@ import { KeyStore } from './key-store.js';
 import { NonceJanitor } from './nonce-janitor.js';
 import { NonceInterceptor } from './nonce.interceptor.js';
 import { NonceRepository } from './nonce.repository.js';
+import { AddressRateLimitGuard, RateLimits, SubjectRateLimitGuard } from './rate-limit.guard.js';
 import { RecentNonces } from './recent-nonces.js';
 import { RolesGuard } from './roles.guard.js';
 import { SecurityAudit } from './security-audit.service.js';
@@ -19,6 +20,7 @@ import { TokenService } from './token.service.js';
 
 const services = [
   TokenService,
+  RateLimits,
   KeyStore,
   RecentNonces,
   NonceRepository,
@@ -31,7 +33,10 @@ const services = [
   SignedRoutes,
 ];
 
-/** Tokens and roles (global guards, token first), request signatures, nonces, the security log. */
+/**
+ * Rate limits, tokens and roles (global guards, run in the order listed: address limit, token,
+ * role, subject limit), request signatures, nonces, the security log.
+ */
 @Module({})
 export class SecurityModule {
   static forRoot(secrets: SecuritySecrets): DynamicModule {
@@ -41,8 +46,10 @@ export class SecurityModule {
       imports: [DiscoveryModule],
       providers: [
         { provide: SECURITY_SECRETS, useValue: secrets },
+        { provide: APP_GUARD, useClass: AddressRateLimitGuard },
         { provide: APP_GUARD, useClass: TokenGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_GUARD, useClass: SubjectRateLimitGuard },
         { provide: RejectionRecorder, useExisting: SecurityAudit },
         NonceJanitor,
         ...services,

@@ -6,8 +6,6 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import bodyParser from 'body-parser';
-import type { RequestHandler, Response } from 'express';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Observable } from 'rxjs';
@@ -16,6 +14,7 @@ import {
   findCanonicalizationProblem,
   type JsonObject,
 } from '../common/canonical-json.js';
+import { readBoundedBody } from '../common/bounded-body.js';
 import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -29,6 +28,7 @@ const BODY_SHAPES: Record<SignedKind, ClassConstructor<object>> = {
 };
 /** Deep enough for any realistic reading, shallow enough that no canonicalizer recurses too far. */
 const MAX_PAYLOAD_DEPTH = 64;
+const CHARSET = /;\s*charset="?([^";\s]*)/i;
 
 /**
  * SPEC §4 step 3. The body is read here, after the guards, so a caller without a valid token
@@ -36,42 +36,26 @@ const MAX_PAYLOAD_DEPTH = 64;
  */
 @Injectable()
 export class SignedBodyInterceptor implements NestInterceptor {
-  private readonly parseJson: RequestHandler;
-
   constructor(
     private readonly reflector: Reflector,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.parseJson = bodyParser.json({
-      limit: config.bodyLimitBytes,
-      strict: true,
-      type: 'application/json',
-      verify: (request: BridgeRequest, _response, body) => {
-        request.rawBody = body;
-      },
-    });
-  }
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
     const request = http.getRequest<BridgeRequest>();
     const kind = this.reflector.get(SignedKindOf, context.getHandler());
-    await this.readBody(request, http.getResponse<Response>());
-    request.signed = this.toEnvelope(kind, request.body, request.rawBody!);
+    const bytes = await this.readBody(request);
+    request.signed = this.toEnvelope(kind, parseJsonBody(bytes), bytes);
     return next.handle();
   }
 
-  private readBody(request: BridgeRequest, response: Response): Promise<void> {
-    if (!request.is('application/json')) {
-      return Promise.reject(
-        new Rejection('malformed_request', 'Content-Type must be application/json'),
-      );
+  private async readBody(request: BridgeRequest): Promise<Buffer> {
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1] ?? 'utf-8';
+    if (!request.is('application/json') || charset.toLowerCase() !== 'utf-8') {
+      throw new Rejection('malformed_request', 'Content-Type must be application/json (UTF-8)');
     }
-    return new Promise((resolve, reject) => {
-      this.parseJson(request, response, (error?: unknown) =>
-        error ? reject(bodyRejection(error)) : resolve(),
-      );
-    });
+    return readBoundedBody(request, this.config.bodyLimitBytes);
   }
 
   private toEnvelope(kind: SignedKind, body: unknown, receivedBody: Buffer): SignedEnvelope {
@@ -107,15 +91,6 @@ export class SignedBodyInterceptor implements NestInterceptor {
   }
 }
 
-function bodyRejection(error: unknown): Rejection {
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large')
-    return new Rejection('payload_too_large', 'Request body is larger than the limit');
-  if (type === 'entity.parse.failed')
-    return new Rejection('malformed_request', 'Body is not valid JSON');
-  return new Rejection('malformed_request', 'Body could not be read');
-}
-
 function describeFirst(errors: ValidationError[], path = ''): string {
   const first = errors[0];
   const name = path ? `${path}.${first.property}` : first.property;
@@ -124,4 +99,12 @@ function describeFirst(errors: ValidationError[], path = ''): string {
     return message.startsWith(name) ? message : `${name}: ${message}`;
   }
   return first.children?.length ? describeFirst(first.children, name) : `${name} is invalid`;
+}
+
+function parseJsonBody(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new Rejection('malformed_request', 'Body is not valid JSON');
+  }
 }

@@ -21,10 +21,22 @@ export class TokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<BridgeRequest>();
     const header = request.headers.authorization;
     if (!header) throw new Rejection('missing_token', 'Authorization: Bearer <token> is required');
+    // Node keeps the first of repeated Authorization headers and drops the rest; a proxy may keep
+    // another one, so which token counts would be ambiguous.
+    if (countAuthorizationHeaders(request.rawHeaders) > 1)
+      throw new Rejection('invalid_token', 'Send exactly one Authorization header');
     const match = BEARER.exec(header);
     if (!match)
       throw new Rejection('invalid_token', 'Authorization header must be "Bearer <token>"');
     request.principal = this.tokens.verify(match[1]);
     return true;
   }
+}
+
+function countAuthorizationHeaders(rawHeaders: string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 13 && rawHeaders[i].toLowerCase() === 'authorization') count += 1;
+  }
+  return count;
 }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { jest } from '@jest/globals';
 import jsonwebtoken from 'jsonwebtoken';
 import { loadConfig } from '../config/app-config.js';
@@ -79,6 +80,76 @@ describe('TokenService', () => {
       const token = service.mint({ roles: [Role.Module], ttlSeconds: 60 });
       const principal = service.verify(token);
       expect(service.verify(token)).toBe(principal);
+    });
+  });
+
+  describe('hostile tokens (RFC 7515, RFC 7519)', () => {
+    const secret = vectors.jwt.secret;
+    const now = () => Math.floor(Date.now() / 1000);
+    const claims = (extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ iss: vectors.jwt.issuer, exp: now() + 60, roles: ['module'], ...extra });
+    /** A correctly signed HS256 token over exactly these header and claims texts. */
+    const signedToken = (claimsText: string, header: Record<string, unknown> = {}) => {
+      const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', ...header }));
+      const input = `${head.toString('base64url')}.${Buffer.from(claimsText).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    };
+    const refusedAs = (token: string, reason = 'invalid_token') =>
+      expect(() => service.verify(token)).toThrow(expect.objectContaining({ reason }));
+
+    it('accepts the hand-made control token', () => {
+      expect(service.verify(signedToken(claims())).roles).toEqual([Role.Module]);
+    });
+
+    it('refuses a header with critical extensions (crit)', () => {
+      refusedAs(signedToken(claims(), { crit: ['exp'] }));
+      refusedAs(signedToken(claims(), { crit: ['urn:example:unknown'], 'urn:example:unknown': 1 }));
+    });
+
+    it('refuses claims that are not a JSON object as invalid_token, not invalid_issuer', () => {
+      for (const text of ['[1,2]', '"module"', '42', 'null', 'not json'])
+        refusedAs(signedToken(text));
+    });
+
+    it('refuses a non-numeric or non-finite iat', () => {
+      refusedAs(signedToken(claims({ iat: 'yesterday' })));
+      refusedAs(signedToken(claims({ iat: null })));
+      refusedAs(signedToken(claims().replace(/}$/, ',"iat":1e400}')));
+    });
+
+    it('refuses a non-finite exp (1e400 parses as Infinity)', () => {
+      refusedAs(signedToken(claims().replace(/"exp":\d+/, '"exp":1e400')));
+    });
+
+    it('refuses a lifetime (exp - iat) over JWT_MAX_LIFETIME_SECONDS, and an absurd exp', () => {
+      const max = loadConfig({}).jwtMaxLifetimeSeconds;
+      const issued = now();
+      expect(service.verify(signedToken(claims({ iat: issued, exp: issued + max }))).roles).toEqual(
+        [Role.Module],
+      );
+      refusedAs(signedToken(claims({ iat: issued, exp: issued + max + 1 })));
+      // Without iat the lifetime is unknown (the vector token runs to 2100); only absurd is refused.
+      expect(service.verify(signedToken(claims({ exp: now() + max + 60 }))).roles).toHaveLength(1);
+      refusedAs(signedToken(claims({ exp: 253402300799 }))); // 9999-12-31
+    });
+
+    it('checks aud when JWT_AUDIENCE is set, and mints it', () => {
+      const strict = new TokenService(
+        { jwtSecret: secret },
+        loadConfig({ JWT_ISSUER: vectors.jwt.issuer, JWT_AUDIENCE: 'bridge.example' }),
+      );
+      expect(() => strict.verify(signedToken(claims()))).toThrow(
+        expect.objectContaining({ reason: 'invalid_token' }),
+      );
+      expect(() => strict.verify(signedToken(claims({ aud: 'elsewhere' })))).toThrow(
+        expect.objectContaining({ reason: 'invalid_token' }),
+      );
+      expect(strict.verify(signedToken(claims({ aud: 'bridge.example' }))).roles).toEqual([
+        Role.Module,
+      ]);
+      const minted = strict.mint({ roles: [Role.Admin], ttlSeconds: 60 });
+      expect(jsonwebtoken.decode(minted)).toMatchObject({ aud: 'bridge.example' });
+      expect(strict.verify(minted).roles).toEqual([Role.Admin]);
     });
   });
 });

@@ -13,6 +13,8 @@ import type { AppConfig } from '../config/app-config.js';
 export const TOKEN_ALGORITHM = 'HS256';
 /** How far in the future an `iat` may lie before the token is refused as forged or mis-clocked. */
 const MAX_FUTURE_IAT_SECONDS = 60;
+/** An `exp` further ahead than this (100 years) is a forgery or a bug, whatever the token says. */
+const ABSURD_EXP_SECONDS = 100 * 365 * 86400;
 /** Verified tokens remembered; a module reuses one token for many requests. */
 const VERIFIED_TOKENS_KEPT = 10_000;
 
@@ -64,12 +66,19 @@ export class TokenService {
     return principal;
   }
 
+  /**
+   * The one place a token's signature and registered claims are checked (algorithm, issuer,
+   * audience, expiry, not-before), after its header and claims were found to be JSON objects with
+   * no critical extension. Several secrets (rotation) would be tried here.
+   */
   private verifiedClaims(token: string): Record<string, unknown> {
+    checkSegments(token);
     let claims: Record<string, unknown>;
     try {
       claims = this.jwt.verify(token, {
         algorithms: [TOKEN_ALGORITHM],
         issuer: this.config.jwtIssuer,
+        ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
       });
     } catch (error) {
       throw this.rejectionFor(error);
@@ -84,15 +93,31 @@ export class TokenService {
       algorithm: TOKEN_ALGORITHM,
       issuer: this.config.jwtIssuer,
       expiresIn: request.ttlSeconds,
+      ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
     });
   }
 
   private principalFrom(claims: Record<string, unknown>): Principal {
-    if (typeof claims.exp !== 'number')
-      throw new Rejection('invalid_token', 'Token has no expiry (exp)');
-    if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + MAX_FUTURE_IAT_SECONDS) {
+    const { exp, iat } = claims;
+    if (typeof exp !== 'number' || !Number.isFinite(exp))
+      throw new Rejection('invalid_token', 'Token has no finite expiry (exp)');
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
+      throw new Rejection('invalid_token', 'Token issue time (iat) is not a NumericDate');
+    const now = Date.now() / 1000;
+    if (iat !== undefined && iat > now + MAX_FUTURE_IAT_SECONDS) {
       throw new Rejection('invalid_token', 'Token is issued in the future (iat)');
     }
+    // Lifetime is known from iat. Without one (PyJWT's default, and the SPEC's vector token, valid
+    // until 2100) only an absurd exp is refused.
+    const lifetime = iat === undefined ? undefined : exp - iat;
+    if (lifetime !== undefined && lifetime > this.config.jwtMaxLifetimeSeconds) {
+      throw new Rejection(
+        'invalid_token',
+        `Token lives longer than JWT_MAX_LIFETIME_SECONDS (${this.config.jwtMaxLifetimeSeconds} s) allows`,
+      );
+    }
+    if (exp > now + ABSURD_EXP_SECONDS)
+      throw new Rejection('invalid_token', 'Token expiry (exp) is absurdly far in the future');
     const roles = claims.roles;
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
       throw new Rejection(
@@ -119,6 +144,37 @@ export class TokenService {
     ) {
       return new Rejection('invalid_issuer', 'Token issuer is not accepted');
     }
+    if (
+      error instanceof jsonwebtoken.JsonWebTokenError &&
+      error.message.startsWith('jwt audience invalid')
+    ) {
+      return new Rejection('invalid_token', 'Token audience (aud) is not accepted');
+    }
     return new Rejection('invalid_token', 'Token is malformed or its signature does not verify');
   }
+}
+
+/**
+ * The checks jsonwebtoken skips: a header naming critical extensions (`crit`, RFC 7515 §4.1.11),
+ * none of which this service implements, must be refused; and claims that are not a JSON object
+ * (an array, a string) must be refused as a malformed token, not judged by their missing issuer.
+ */
+function checkSegments(token: string): void {
+  const [header, claims] = token.split('.', 3).map(decodedSegment);
+  if (!isJsonObject(header) || !isJsonObject(claims))
+    throw new Rejection('invalid_token', 'Token header and claims must be JSON objects');
+  if ('crit' in header)
+    throw new Rejection('invalid_token', 'Token names critical header extensions (crit)');
+}
+
+function decodedSegment(segment: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
