@@ -8,27 +8,33 @@ import {
 import { Reflector } from '@nestjs/core';
 import bodyParser from 'body-parser';
 import type { RequestHandler, Response } from 'express';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Observable } from 'rxjs';
 import {
   canonicalJson,
-  findCanonicalizationProblem,
+  findJsonTextProblem,
+  findUnstorableValue,
+  type JsonBounds,
   type JsonObject,
 } from '../common/canonical-json.js';
 import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { SignedKindOf } from './route-metadata.js';
-import { SignedHeartbeatDto, SignedUpdateDto } from './signed-body.dto.js';
+import { envelopeOf, parseDateTime } from './signed-body.dto.js';
 import type { BridgeRequest, SignedEnvelope, SignedKind } from './signed-request.js';
+import { canonicalSignature } from './signature-verifier.js';
 
-const BODY_SHAPES: Record<SignedKind, ClassConstructor<object>> = {
-  update: SignedUpdateDto,
-  heartbeat: SignedHeartbeatDto,
-};
-/** Deep enough for any realistic reading, shallow enough that no canonicalizer recurses too far. */
-const MAX_PAYLOAD_DEPTH = 64;
+/**
+ * What a body may hold, unsigned extra fields included. Deep and wide enough for any realistic
+ * reading (10,000 values fill most of a 256 KiB body of short fields), bounded so that a hostile
+ * body is refused before it is parsed and no canonicalizer recurses too far.
+ */
+export const BODY_BOUNDS: JsonBounds = { maxDepth: 64, maxValues: 10_000 };
+
+/** Marks an error of the raw body check for `bodyRejection`, as body-parser passes it on. */
+const OUT_OF_BOUNDS = 'entity.out.of.bounds';
+const NOT_UTF8 = 'entity.not.utf8';
 
 /**
  * SPEC §4 step 3. The body is read here, after the guards, so a caller without a valid token
@@ -46,6 +52,7 @@ export class SignedBodyInterceptor implements NestInterceptor {
       limit: config.bodyLimitBytes,
       strict: true,
       type: 'application/json',
+      verify: checkRawBody,
     });
   }
 
@@ -71,6 +78,7 @@ export class SignedBodyInterceptor implements NestInterceptor {
     });
   }
 
+  /** Cheapest first: the envelope's own fields, then the bounded walk, then the canonical bytes. */
   private toEnvelope(kind: SignedKind, body: unknown): SignedEnvelope {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new Rejection(
@@ -79,22 +87,26 @@ export class SignedBodyInterceptor implements NestInterceptor {
       );
     }
     // The shapes have no asynchronous rules; the synchronous form spares a promise per rule.
-    const errors = validateSync(plainToInstance(BODY_SHAPES[kind], body));
+    const errors = validateSync(envelopeOf(kind, body as Record<string, unknown>));
     if (errors.length > 0) throw new Rejection('malformed_request', describeFirst(errors));
 
+    const problem = findUnstorableValue(body);
+    if (problem) throw new Rejection('malformed_request', `Body cannot be stored: ${problem}`);
     const { payload, signature } = body as { payload: JsonObject; signature: string };
-    const problem = findCanonicalizationProblem(payload, MAX_PAYLOAD_DEPTH);
-    if (problem)
-      throw new Rejection('malformed_request', `payload cannot be canonicalized: ${problem}`);
-    const signedAt = new Date(payload.timestamp as string);
-    if (Number.isNaN(signedAt.getTime()))
-      throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
+    const signedAt = parseDateTime(payload.timestamp as string);
+    if (!signedAt) throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
+    const storedSignature = canonicalSignature(signature);
+    if (!storedSignature)
+      throw new Rejection(
+        'malformed_request',
+        'signature must be one exact base64 or base64url encoding (one alphabet, zero trailing bits, right padding)',
+      );
 
     return {
       kind,
       payload,
       canonicalPayload: canonicalJson(payload),
-      signature,
+      signature: storedSignature,
       module: payload.module as string,
       nonce: payload.nonce as string,
       signedAt,
@@ -103,8 +115,16 @@ export class SignedBodyInterceptor implements NestInterceptor {
   }
 }
 
+/** Before `JSON.parse`: RFC 8259 JSON is UTF-8, and the text is within BODY_BOUNDS. */
+function checkRawBody(_request: unknown, _response: unknown, raw: Buffer, encoding: string): void {
+  if (encoding !== 'utf-8') throw Object.assign(new Error('Body must be UTF-8'), { type: NOT_UTF8 });
+  const problem = findJsonTextProblem(raw, BODY_BOUNDS);
+  if (problem) throw Object.assign(new Error(`Body holds ${problem}`), { type: OUT_OF_BOUNDS });
+}
+
 function bodyRejection(error: unknown): Rejection {
-  const type = (error as { type?: string }).type;
+  const { type, message } = error as { type?: string; message: string };
+  if (type === OUT_OF_BOUNDS || type === NOT_UTF8) return new Rejection('malformed_request', message);
   if (type === 'entity.too.large')
     return new Rejection('payload_too_large', 'Request body is larger than the limit');
   if (type === 'entity.parse.failed')
