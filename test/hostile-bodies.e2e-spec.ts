@@ -10,13 +10,7 @@ import { Rejection } from '../src/common/rejection.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import {
-  heartbeatPayload,
-  newNonce,
-  signed,
-  tokenFor,
-  updatePayload,
-} from './support/requests.js';
+import { heartbeatPayload, newNonce, signed, tokenFor, updatePayload } from './support/requests.js';
 
 const run = promisify(execFile);
 const moduleToken = tokenFor(['module']);
@@ -83,8 +77,7 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       ],
       [
         "NUL in a heartbeat's metrics",
-        () =>
-          signed(keys.privateKeyPem, { ...heartbeatPayload(), metrics: { 'cpu\u0000': 1 } }),
+        () => signed(keys.privateKeyPem, { ...heartbeatPayload(), metrics: { 'cpu\u0000': 1 } }),
         '/core/heartbeat',
       ],
     ];
@@ -229,28 +222,41 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       expect((await post('/core/update', update({ 'k😀': '😀' }))).status).toBe(201);
     });
 
-    it.each([[2_000], [100_000]])('nesting %i deep → 400, in data or in an unsigned extra', async (depth) => {
-      const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
-      const inData = canonicalJson(update({ a: 1 }) as unknown as JsonObject).replace(
-        '"data":{"a":1}',
-        `"data":{"a":${deep}}`,
-      );
-      const inExtra = JSON.stringify(update({ a: 1 })).replace('{', `{"extra":${deep},`);
-      for (const body of [inData, inExtra]) {
-        const answer = await post('/core/update', body);
-        expect(answer.status).toBe(400);
-        expect(answer.body.reason).toBe('malformed_request');
-      }
-      expect((await fetch(`${bridge.baseUrl}/health/live`)).status).toBe(200);
-    });
+    it.each([[2_000], [100_000]])(
+      'nesting %i deep → 400, in data or in an unsigned extra',
+      async (depth) => {
+        const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+        const inData = canonicalJson(update({ a: 1 }) as unknown as JsonObject).replace(
+          '"data":{"a":1}',
+          `"data":{"a":${deep}}`,
+        );
+        const inExtra = JSON.stringify(update({ a: 1 })).replace('{', `{"extra":${deep},`);
+        for (const body of [inData, inExtra]) {
+          const answer = await post('/core/update', body);
+          expect(answer.status).toBe(400);
+          expect(answer.body.reason).toBe('malformed_request');
+        }
+        expect((await fetch(`${bridge.baseUrl}/health/live`)).status).toBe(200);
+      },
+    );
 
     it('fuzzed bodies and payloads over HTTP never get a 5xx, and the service lives on', async () => {
       const seed = Number(process.env.FAST_CHECK_SEED ?? Date.now() % 2 ** 31);
-      const anyCodeUnit = fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit));
+      const anyCodeUnit = fc
+        .integer({ min: 0, max: 0xffff })
+        .map((unit) => String.fromCharCode(unit));
       const oddString = fc.oneof(
         fc.string(),
         fc.string({ unit: anyCodeUnit }),
-        fc.constantFrom('', '\u0000', '\ud800', '__proto__', 'constructor', 'prototype', 'toString'),
+        fc.constantFrom(
+          '',
+          '\u0000',
+          '\ud800',
+          '__proto__',
+          'constructor',
+          'prototype',
+          'toString',
+        ),
       );
       const oddNumber = fc.oneof(
         fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -268,7 +274,9 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       }));
       const deep = fc
         .tuple(fc.integer({ min: 60, max: 100_000 }), fc.constantFrom('[', '{"k":'))
-        .map(([depth, open]) => `${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`);
+        .map(
+          ([depth, open]) => `${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`,
+        );
       const field = fc.oneof(json, oddString, oddNumber, fc.constant(undefined));
       const payload = fc.record(
         {
@@ -292,27 +300,36 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       };
       const bodyText = fc.oneof(
         payload.map((p) => JSON.stringify(signedIfPossible(p))),
-        fc.tuple(payload, oddString).map(([p, signature]) => JSON.stringify({ payload: p, signature })),
+        fc
+          .tuple(payload, oddString)
+          .map(([p, signature]) => JSON.stringify({ payload: p, signature })),
         json.map((value) => JSON.stringify(value) ?? 'null'),
-        fc.tuple(payload, deep).map(([p, nested]) =>
-          JSON.stringify(signedIfPossible({ ...(p as JsonObject), nonce: newNonce() })).replace(
-            /^\{/,
-            `{"extra":${nested},`,
+        fc
+          .tuple(payload, deep)
+          .map(([p, nested]) =>
+            JSON.stringify(signedIfPossible({ ...(p as JsonObject), nonce: newNonce() })).replace(
+              /^\{/,
+              `{"extra":${nested},`,
+            ),
           ),
-        ),
-        deep.map((nested) =>
-          `{"payload":{"module":"module-a","nonce":"${newNonce()}","timestamp":"${new Date().toISOString()}","data":{"d":${nested}}},"signature":"AAAA"}`,
+        deep.map(
+          (nested) =>
+            `{"payload":{"module":"module-a","nonce":"${newNonce()}","timestamp":"${new Date().toISOString()}","data":{"d":${nested}}},"signature":"AAAA"}`,
         ),
         fc.string({ unit: anyCodeUnit }),
       );
       const numRuns = 3000;
       let counted = 0;
       await fc.assert(
-        fc.asyncProperty(bodyText, fc.constantFrom('/core/update', '/core/heartbeat'), async (text, path) => {
-          counted += 1;
-          const answer = await post(path, text);
-          return answer.status < 500;
-        }),
+        fc.asyncProperty(
+          bodyText,
+          fc.constantFrom('/core/update', '/core/heartbeat'),
+          async (text, path) => {
+            counted += 1;
+            const answer = await post(path, text);
+            return answer.status < 500;
+          },
+        ),
         { numRuns, seed },
       );
       console.log(`fast-check: ${counted} cases, seed ${seed}`);
@@ -344,7 +361,10 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
     });
 
     it('a real date on a leap day passes the shape check (and is then judged for freshness)', async () => {
-      const body = signed(keys.privateKeyPem, updatePayload({ timestamp: '2028-02-29T23:59:59+23:59' }));
+      const body = signed(
+        keys.privateKeyPem,
+        updatePayload({ timestamp: '2028-02-29T23:59:59+23:59' }),
+      );
       expect((await post('/core/update', body)).body.reason).toBe('stale_timestamp');
     });
   });
@@ -360,7 +380,10 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
 
     it.each([
       ['mixes the two alphabets', (s: string) => s.replace('+', '-')],
-      ['has non-zero trailing bits', (s: string) => s.replace(/(.)==$/, (_m, c: string) => `${flipLowBit(c)}==`)],
+      [
+        'has non-zero trailing bits',
+        (s: string) => s.replace(/(.)==$/, (_m, c: string) => `${flipLowBit(c)}==`),
+      ],
       ['has one "=" too few', (s: string) => s.slice(0, -1)],
       ['has one "=" too many', (s: string) => `${s}=`],
     ])('a signature that %s → 400 malformed_request', async (_name, mangle) => {

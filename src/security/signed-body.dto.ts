@@ -91,7 +91,8 @@ export function envelopeOf(
   }
   const shape = kind === 'update' ? new UpdatePayloadDto() : new HeartbeatPayloadDto();
   for (const field of kind === 'update' ? UPDATE_FIELDS : HEARTBEAT_FIELDS)
-    if (Object.hasOwn(payload, field)) (shape as unknown as Record<string, unknown>)[field] = payload[field];
+    if (Object.hasOwn(payload, field))
+      (shape as unknown as Record<string, unknown>)[field] = payload[field];
   envelope.payload = shape;
   return envelope;
 }

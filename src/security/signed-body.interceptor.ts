@@ -117,14 +117,16 @@ export class SignedBodyInterceptor implements NestInterceptor {
 
 /** Before `JSON.parse`: RFC 8259 JSON is UTF-8, and the text is within BODY_BOUNDS. */
 function checkRawBody(_request: unknown, _response: unknown, raw: Buffer, encoding: string): void {
-  if (encoding !== 'utf-8') throw Object.assign(new Error('Body must be UTF-8'), { type: NOT_UTF8 });
+  if (encoding !== 'utf-8')
+    throw Object.assign(new Error('Body must be UTF-8'), { type: NOT_UTF8 });
   const problem = findJsonTextProblem(raw, BODY_BOUNDS);
   if (problem) throw Object.assign(new Error(`Body holds ${problem}`), { type: OUT_OF_BOUNDS });
 }
 
 function bodyRejection(error: unknown): Rejection {
   const { type, message } = error as { type?: string; message: string };
-  if (type === OUT_OF_BOUNDS || type === NOT_UTF8) return new Rejection('malformed_request', message);
+  if (type === OUT_OF_BOUNDS || type === NOT_UTF8)
+    return new Rejection('malformed_request', message);
   if (type === 'entity.too.large')
     return new Rejection('payload_too_large', 'Request body is larger than the limit');
   if (type === 'entity.parse.failed')
