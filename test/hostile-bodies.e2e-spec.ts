@@ -218,6 +218,19 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       expect(answer.body.reason).toBe('malformed_request');
     });
 
+    it('JSON in another charset than UTF-8 → 400', async () => {
+      const answer = await fetch(`${bridge.baseUrl}/core/update`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${moduleToken}`,
+          'content-type': 'application/json; charset=utf-16le',
+        },
+        body: Buffer.from(JSON.stringify(update({ a: 1 })), 'utf16le'),
+      });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as Answer['body']).reason).toBe('malformed_request');
+    });
+
     it('a surrogate pair (an emoji) is stored', async () => {
       expect((await post('/core/update', update({ 'k😀': '😀' }))).status).toBe(201);
     });
