@@ -53,15 +53,9 @@ export function findJsonTextProblem(
   const isArray = new Uint8Array(maxDepth);
   let depth = 0;
   let values = 1;
-  let inString = false;
   let afterOpenBracket = false;
   for (let index = 0; index < text.length; index += 1) {
     const byte = text[index];
-    if (inString) {
-      if (byte === Byte.Backslash) index += 1;
-      else if (byte === Byte.Quote) inString = false;
-      continue;
-    }
     const isWhitespace =
       byte === Byte.Space ||
       byte === Byte.LineFeed ||
@@ -73,7 +67,8 @@ export function findJsonTextProblem(
     afterOpenBracket = false;
     switch (byte) {
       case Byte.Quote:
-        inString = true;
+        index = closingQuote(text, index);
+        if (index < 0) return undefined; // unterminated: JSON.parse refuses it
         break;
       case Byte.OpenBrace:
       case Byte.OpenBracket:
@@ -94,6 +89,17 @@ export function findJsonTextProblem(
     }
   }
   return undefined;
+}
+
+/** The index of the quote that closes the string opened at `open`: one not escaped by a backslash. */
+function closingQuote(text: Uint8Array, open: number): number {
+  let index = open;
+  for (;;) {
+    index = text.indexOf(Byte.Quote, index + 1);
+    let backslashes = 0;
+    while (index > 0 && text[index - 1 - backslashes] === Byte.Backslash) backslashes += 1;
+    if (backslashes % 2 === 0) return index;
+  }
 }
 
 /** A string the database can store: no U+0000 and no lone surrogate (text and jsonb refuse both). */

@@ -1,8 +1,8 @@
-// Run as a child process by test/hostile-bodies.e2e-spec.ts, so that neither the attack nor the
-// probe shares the event loop of the service it measures. Input (argv[2], JSON):
-// { baseUrl, token, clients, durationMs, keys, bodyBytes }. Output (stdout, JSON):
-// { statuses: { "<status>": count }, healthMs: [latency of each GET /health/live] }.
-const { baseUrl, token, clients, durationMs, keys, bodyBytes } = JSON.parse(process.argv[2]);
+// Run as child processes by test/hostile-bodies.e2e-spec.ts: one attacks, one probes, so that the
+// probe shares the event loop neither of the service it measures nor of the attack. Input
+// (argv[2], JSON): { baseUrl, token, clients, probe, durationMs, keys, bodyBytes }. Output (stdout,
+// JSON): { bodyBytes, statuses: { "<status>": count }, healthMs: [each GET /health/live's latency] }.
+const { baseUrl, token, clients, probe, durationMs, keys, bodyBytes } = JSON.parse(process.argv[2]);
 
 const data = {};
 for (let index = 0; index < keys; index += 1) data[`k${index.toString(36)}`] = index % 10;
@@ -43,7 +43,7 @@ async function attack() {
   }
 }
 
-async function probe() {
+async function probeHealth() {
   while (Date.now() < until) {
     const started = performance.now();
     try {
@@ -58,5 +58,5 @@ async function probe() {
   }
 }
 
-await Promise.all([probe(), ...Array.from({ length: clients }, attack)]);
+await Promise.all([probe && probeHealth(), ...Array.from({ length: clients }, attack)]);
 process.stdout.write(JSON.stringify({ bodyBytes: body.length, statuses, healthMs }));
