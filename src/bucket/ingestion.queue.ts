@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
 import type { StoredChainEntry } from '../provenance/chain-entry.js';
+import type { AppendOutcome } from '../provenance/chain-append.js';
 import { ChainRepository } from '../provenance/chain.repository.js';
 import { NonceRepository } from '../security/nonce.repository.js';
 import type { IncomingEvent } from './ingestion.types.js';
@@ -61,25 +62,55 @@ export class IngestionQueue implements OnApplicationShutdown {
   }
 
   private async commit(batch: Waiting[]): Promise<void> {
+    let outcomes: AppendOutcome[];
     try {
-      const outcomes = await this.chain.appendBatch(
+      outcomes = await this.chain.appendBatch(
         batch.map(({ event }) => ({
           ...event,
           nonceExpiresAt: this.nonces.expiresAt(event.signedAt),
         })),
       );
-      outcomes.forEach((outcome, index) => {
-        const { resolve, reject, event } = batch[index];
-        if ('accepted' in outcome) resolve(outcome.accepted);
-        else reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
-      });
     } catch (error) {
+      if (isRefusedData(error)) return this.withoutRefused(batch, error);
       this.logger.error(`ingestion transaction failed: ${(error as Error).message}`);
       const unavailable = new Rejection(
         'store_unavailable',
         'The store is unavailable; retry the request later',
       );
       batch.forEach((waiting) => waiting.reject(unavailable));
+      return;
     }
+    outcomes.forEach((outcome, index) => {
+      const { resolve, reject, event } = batch[index];
+      if ('accepted' in outcome) resolve(outcome.accepted);
+      else reject(new Rejection('replay_detected', 'This nonce was already used', event.module));
+    });
   }
+
+  /**
+   * The database refused data in the batch (which rolled back whole). Halves are committed in
+   * order until the event it refuses stands alone and is rejected, so one poisoned event costs
+   * the others a few more transactions (about 2·log₂ of the batch), not their acceptance.
+   */
+  private async withoutRefused(batch: Waiting[], error: unknown): Promise<void> {
+    if (batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2);
+      await this.commit(batch.slice(0, middle));
+      await this.commit(batch.slice(middle));
+      return;
+    }
+    const [{ event, reject }] = batch;
+    this.logger.warn(`the store refused an event of ${event.module}: ${(error as Error).message}`);
+    reject(new Rejection('malformed_request', 'The store cannot hold this payload', event.module));
+  }
+}
+
+/**
+ * PostgreSQL refused a value rather than failed: SQLSTATE class 22 (data exception, such as an
+ * escape jsonb cannot hold) or 54 (a program limit, such as a too large value). Such an error is
+ * tied to an event of the batch; any other (connection lost, shutdown, …) is the store's.
+ */
+function isRefusedData(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }

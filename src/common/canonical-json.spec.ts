@@ -1,4 +1,9 @@
-import { canonicalJson, findCanonicalizationProblem, numberFormNote } from './canonical-json.js';
+import {
+  canonicalJson,
+  findJsonTextProblem,
+  findUnstorableValue,
+  numberFormNote,
+} from './canonical-json.js';
 
 describe('canonicalJson', () => {
   it('sorts keys by UTF-16 code units and keeps non-ASCII text unescaped', () => {
@@ -12,21 +17,74 @@ describe('canonicalJson', () => {
   });
 });
 
-describe('findCanonicalizationProblem', () => {
-  it('accepts ordinary payloads', () => {
-    expect(findCanonicalizationProblem({ a: [1, { b: 'x' }] }, 8)).toBeUndefined();
-  });
+describe('findJsonTextProblem', () => {
+  const bounds = { maxDepth: 8, maxValues: 100 };
+  const problemOf = (text: string, within = bounds) =>
+    findJsonTextProblem(Buffer.from(text, 'utf8'), within);
+  /** Values as the walk of the parsed text counts them: every object, array and leaf once. */
+  const countValues = (value: unknown): number =>
+    value !== null && typeof value === 'object'
+      ? 1 + Object.values(value).reduce((sum: number, child) => sum + countValues(child), 0)
+      : 1;
 
-  it('rejects numbers that JSON.parse turned into Infinity', () => {
-    expect(findCanonicalizationProblem(JSON.parse('{"a":[1e400]}'), 8)).toBe(
-      'numbers must be finite',
+  it.each([
+    '[{}]',
+    '{"a":[]}',
+    ' [ 1 , [ ] , { } , "a,b:[c" ] ',
+    '{"a":[1,{"b":"x\\"","c":[[],[null]]}],"d":"\\\\"}',
+    '{"k\\u0022,":[true,false,"]"]}',
+  ])('counts the values of %s exactly', (text) => {
+    const values = countValues(JSON.parse(text));
+    expect(problemOf(text, { maxDepth: 8, maxValues: values })).toBeUndefined();
+    expect(problemOf(text, { maxDepth: 8, maxValues: values - 1 })).toBe(
+      `more than ${values - 1} JSON values`,
     );
   });
 
-  it('rejects nesting deeper than the limit', () => {
-    const deep = JSON.parse('['.repeat(10) + ']'.repeat(10));
-    expect(findCanonicalizationProblem(deep, 5)).toBe('nesting deeper than 5 levels');
-    expect(findCanonicalizationProblem(deep, 10)).toBeUndefined();
+  it('refuses nesting deeper than the limit, however deep, before it is parsed', () => {
+    expect(problemOf('['.repeat(8) + ']'.repeat(8))).toBeUndefined();
+    expect(problemOf('['.repeat(9) + ']'.repeat(9))).toBe('nesting deeper than 8 levels');
+    expect(problemOf('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000))).toBe(
+      'nesting deeper than 8 levels',
+    );
+  });
+
+  it('is not misled by brackets, commas and colons inside strings', () => {
+    expect(problemOf(JSON.stringify({ a: '[[[[[[[[[[,,,,:::]]]', b: '\\"[' }))).toBeUndefined();
+  });
+
+  it('counts a wide object member by member', () => {
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`k${index}`, 0]));
+    expect(problemOf(JSON.stringify(wide))).toBe('more than 100 JSON values');
+  });
+});
+
+describe('findUnstorableValue', () => {
+  it('accepts ordinary payloads, `__proto__` and `constructor` keys among them', () => {
+    expect(findUnstorableValue({ a: [1, { b: 'x' }] })).toBeUndefined();
+    expect(findUnstorableValue(JSON.parse('{"__proto__":{"constructor":1}}'))).toBeUndefined();
+  });
+
+  it('rejects numbers that JSON.parse turned into Infinity', () => {
+    expect(findUnstorableValue(JSON.parse('{"a":[1e400]}'))).toBe('numbers must be finite');
+  });
+
+  it('walks deep values without recursion', () => {
+    const deep = JSON.parse('{"a":'.repeat(100_000) + '"\\u0000"' + '}'.repeat(100_000));
+    expect(findUnstorableValue(deep)).toMatch(/U\+0000/);
+  });
+
+  it.each([
+    ['U+0000 in a value', { a: 'x\u0000' }],
+    ['a lone surrogate in a value', { a: ['\ud800'] }],
+    ['U+0000 in a key', { 'k\u0000': 1 }],
+    ['a lone surrogate in a key', { '\udc00': 1 }],
+  ])('rejects %s (PostgreSQL cannot store it)', (_name, value) => {
+    expect(findUnstorableValue(value)).toMatch(/must not hold U\+0000 or a lone surrogate/);
+  });
+
+  it('accepts a surrogate pair', () => {
+    expect(findUnstorableValue({ '😀': '😀' })).toBeUndefined();
   });
 });
 

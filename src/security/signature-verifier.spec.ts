@@ -6,7 +6,7 @@ import { canonicalJson } from '../common/canonical-json.js';
 import { loadConfig } from '../config/app-config.js';
 import { KeyStore } from './key-store.js';
 import { signPayload } from '../client/payload-signer.js';
-import { SignatureVerifier } from './signature-verifier.js';
+import { canonicalSignature, SignatureVerifier } from './signature-verifier.js';
 import { loadVectors, readVectorFile, VECTORS_DIR } from '../../test/support/vectors.js';
 import { waitFor } from '../../test/support/wait.js';
 
@@ -104,3 +104,27 @@ function newRsaPair(): { publicPem: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, privateKey };
 }
+
+describe('canonicalSignature', () => {
+  // 4 bytes: two data characters beyond a full group, so two padding characters and 4 spare bits.
+  const standard = Buffer.from([0xfb, 0xff, 0xbf, 0xfe]).toString('base64'); // '+/+//g=='
+
+  it.each([
+    ['standard base64', standard],
+    ['standard base64 without padding', '+/+//g'],
+    ['base64url', '-_-__g'],
+    ['base64url with padding', '-_-__g=='],
+  ])('maps %s to padded standard base64', (_name, text) => {
+    expect(canonicalSignature(text)).toBe(standard);
+  });
+
+  it.each([
+    ['mixed alphabets', '+/-__g=='],
+    ['non-zero trailing bits', '+/+//h=='],
+    ['one padding character missing', '+/+//g='],
+    ['a padding character too many', '+/+//g==='],
+    ['characters of neither alphabet', '+/+/ /g=='],
+  ])('refuses %s', (_name, text) => {
+    expect(canonicalSignature(text)).toBeUndefined();
+  });
+});

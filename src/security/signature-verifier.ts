@@ -26,7 +26,7 @@ export class SignatureVerifier {
         'No verification key is configured for this module',
         module,
       );
-    // The body check already refused characters outside the base64 and base64url alphabets.
+    // The body check already made the signature canonical standard base64 (`canonicalSignature`).
     if (!isPayloadSignatureValid(key, canonicalPayload, signature))
       throw new Rejection(
         'invalid_signature',
@@ -34,4 +34,20 @@ export class SignatureVerifier {
         module,
       );
   }
+}
+
+/**
+ * The one text the chain stores for a signature: standard base64 with its padding, as
+ * `signPayload` writes it and as a strict verifier of the export (Python's
+ * `b64decode(validate=True)` and re-encoding) expects. `text` may also be that encoding without
+ * padding, or base64url with or without it; undefined when it is none of these exactly: mixed
+ * alphabets, non-zero trailing bits or wrong padding would give two texts for one signature.
+ */
+export function canonicalSignature(text: string): string | undefined {
+  const standard = Buffer.from(text, 'base64').toString('base64');
+  if (text === standard) return standard;
+  const unpadded = standard.replace(/=+$/, '');
+  const url = unpadded.replaceAll('+', '-').replaceAll('/', '_');
+  const padding = standard.slice(unpadded.length);
+  return text === unpadded || text === url || text === url + padding ? standard : undefined;
 }

@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   IsIn,
   IsObject,
@@ -10,9 +9,9 @@ import {
 } from 'class-validator';
 import { HEARTBEAT_STATUSES, NAME_PATTERN, type HeartbeatStatus } from '../client/bridge-wire.js';
 
-/** RFC 3339 date-time with a zone (`Z` or `±hh:mm`). */
-export const RFC3339_DATE_TIME =
-  /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+/** RFC 3339 date-time with a zone (`Z` or `±hh:mm`); `parseDateTime` reads its groups. */
+const RFC3339_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 /** Standard base64 or base64url, padding optional. 2,048 chars covers RSA keys up to 8,192 bits. */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
@@ -65,13 +64,74 @@ abstract class SignedBodyDto {
 export class SignedUpdateDto extends SignedBodyDto {
   @IsObject({ message: 'payload must be a JSON object' })
   @ValidateNested()
-  @Type(() => UpdatePayloadDto)
   payload!: UpdatePayloadDto;
 }
 
 export class SignedHeartbeatDto extends SignedBodyDto {
   @IsObject({ message: 'payload must be a JSON object' })
   @ValidateNested()
-  @Type(() => HeartbeatPayloadDto)
   payload!: HeartbeatPayloadDto;
+}
+
+/**
+ * The envelope of `body` as an instance of its shape, for class-validator: its top-level fields
+ * and the payload's named ones, each taken by reference. Nothing below them is copied or visited,
+ * so the shape is checked in the same few steps however large `data` or `metrics` are.
+ */
+export function envelopeOf(
+  kind: 'update' | 'heartbeat',
+  body: Record<string, unknown>,
+): SignedUpdateDto | SignedHeartbeatDto {
+  const envelope = kind === 'update' ? new SignedUpdateDto() : new SignedHeartbeatDto();
+  envelope.signature = body.signature as string;
+  const payload = body.payload as Record<string, unknown> | null;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    envelope.payload = payload as never; // refused by @IsObject
+    return envelope;
+  }
+  const shape = kind === 'update' ? new UpdatePayloadDto() : new HeartbeatPayloadDto();
+  for (const field of kind === 'update' ? UPDATE_FIELDS : HEARTBEAT_FIELDS)
+    if (Object.hasOwn(payload, field))
+      (shape as unknown as Record<string, unknown>)[field] = payload[field];
+  envelope.payload = shape;
+  return envelope;
+}
+
+const ENVELOPE_FIELDS = ['module', 'nonce', 'timestamp'] as const;
+const UPDATE_FIELDS = [...ENVELOPE_FIELDS, 'data'] as const;
+const HEARTBEAT_FIELDS = [...ENVELOPE_FIELDS, 'status', 'node', 'metrics'] as const;
+
+/**
+ * The instant an RFC 3339 date-time names, or undefined when it names none: every field must be
+ * in range for its calendar (`2026-02-30`, `24:00:00`, minute 60 are refused, not rolled over as
+ * JavaScript's Date does). A leap second (`:60`) is refused too: none has been inserted since
+ * 2016, and clocks that smear them never show one.
+ */
+export function parseDateTime(text: string): Date | undefined {
+  const parts = RFC3339_DATE_TIME.exec(text);
+  if (!parts) return undefined;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = parts.slice(7);
+  const inRange =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59;
+  if (!inRange) return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Number(fraction.padEnd(3, '0').slice(0, 3)));
+  const offset = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  date.setTime(date.getTime() + (sign === '-' ? offset : -offset));
+  return date;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }

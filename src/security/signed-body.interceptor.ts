@@ -6,12 +6,13 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Observable } from 'rxjs';
 import {
   canonicalJson,
-  findCanonicalizationProblem,
+  findJsonTextProblem,
+  findUnstorableValue,
+  type JsonBounds,
   type JsonObject,
 } from '../common/canonical-json.js';
 import { readBoundedBody } from '../common/bounded-body.js';
@@ -19,15 +20,16 @@ import { Rejection } from '../common/rejection.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { SignedKindOf } from './route-metadata.js';
-import { SignedHeartbeatDto, SignedUpdateDto } from './signed-body.dto.js';
+import { envelopeOf, parseDateTime } from './signed-body.dto.js';
 import type { BridgeRequest, SignedEnvelope, SignedKind } from './signed-request.js';
+import { canonicalSignature } from './signature-verifier.js';
 
-const BODY_SHAPES: Record<SignedKind, ClassConstructor<object>> = {
-  update: SignedUpdateDto,
-  heartbeat: SignedHeartbeatDto,
-};
-/** Deep enough for any realistic reading, shallow enough that no canonicalizer recurses too far. */
-const MAX_PAYLOAD_DEPTH = 64;
+/**
+ * What a body may hold, unsigned extra fields included. Deep and wide enough for any realistic
+ * reading (10,000 values fill most of a 256 KiB body of short fields), bounded so that a hostile
+ * body is refused before it is parsed and no canonicalizer recurses too far.
+ */
+export const BODY_BOUNDS: JsonBounds = { maxDepth: 64, maxValues: 10_000 };
 const CHARSET = /;\s*charset="?([^";\s]*)/i;
 
 /**
@@ -50,14 +52,19 @@ export class SignedBodyInterceptor implements NestInterceptor {
     return next.handle();
   }
 
+  /** RFC 8259 JSON is UTF-8; the bytes are read within the limit and measured before parsing. */
   private async readBody(request: BridgeRequest): Promise<Buffer> {
     const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1] ?? 'utf-8';
     if (!request.is('application/json') || charset.toLowerCase() !== 'utf-8') {
       throw new Rejection('malformed_request', 'Content-Type must be application/json (UTF-8)');
     }
-    return readBoundedBody(request, this.config.bodyLimitBytes);
+    const bytes = await readBoundedBody(request, this.config.bodyLimitBytes);
+    const problem = findJsonTextProblem(bytes, BODY_BOUNDS);
+    if (problem) throw new Rejection('malformed_request', `Body holds ${problem}`);
+    return bytes;
   }
 
+  /** Cheapest first: the envelope's own fields, then the bounded walk, then the canonical bytes. */
   private toEnvelope(kind: SignedKind, body: unknown, receivedBody: Buffer): SignedEnvelope {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new Rejection(
@@ -66,28 +73,40 @@ export class SignedBodyInterceptor implements NestInterceptor {
       );
     }
     // The shapes have no asynchronous rules; the synchronous form spares a promise per rule.
-    const errors = validateSync(plainToInstance(BODY_SHAPES[kind], body));
+    const errors = validateSync(envelopeOf(kind, body as Record<string, unknown>));
     if (errors.length > 0) throw new Rejection('malformed_request', describeFirst(errors));
 
+    const problem = findUnstorableValue(body);
+    if (problem) throw new Rejection('malformed_request', `Body cannot be stored: ${problem}`);
     const { payload, signature } = body as { payload: JsonObject; signature: string };
-    const problem = findCanonicalizationProblem(payload, MAX_PAYLOAD_DEPTH);
-    if (problem)
-      throw new Rejection('malformed_request', `payload cannot be canonicalized: ${problem}`);
-    const signedAt = new Date(payload.timestamp as string);
-    if (Number.isNaN(signedAt.getTime()))
-      throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
+    const signedAt = parseDateTime(payload.timestamp as string);
+    if (!signedAt) throw new Rejection('malformed_request', 'payload.timestamp is not a real date');
+    const storedSignature = canonicalSignature(signature);
+    if (!storedSignature)
+      throw new Rejection(
+        'malformed_request',
+        'signature must be one exact base64 or base64url encoding (one alphabet, zero trailing bits, right padding)',
+      );
 
     return {
       kind,
       payload,
       canonicalPayload: canonicalJson(payload),
-      signature,
+      signature: storedSignature,
       receivedBody,
       module: payload.module as string,
       nonce: payload.nonce as string,
       signedAt,
       signatureVerified: false,
     };
+  }
+}
+
+function parseJsonBody(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new Rejection('malformed_request', 'Body is not valid JSON');
   }
 }
 
@@ -99,12 +118,4 @@ function describeFirst(errors: ValidationError[], path = ''): string {
     return message.startsWith(name) ? message : `${name}: ${message}`;
   }
   return first.children?.length ? describeFirst(first.children, name) : `${name} is invalid`;
-}
-
-function parseJsonBody(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new Rejection('malformed_request', 'Body is not valid JSON');
-  }
 }
