@@ -9,6 +9,7 @@ import { RecentNonces } from './recent-nonces.js';
 import { RolesGuard } from './roles.guard.js';
 import { SecurityAudit } from './security-audit.service.js';
 import { SecurityEventRepository } from './security-event.repository.js';
+import { SecurityRejectionJanitor } from './security-rejection.janitor.js';
 import { SECURITY_SECRETS, type SecuritySecrets } from './security-secrets.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { SignatureInterceptor } from './signature.interceptor.js';
@@ -45,6 +46,7 @@ export class SecurityModule {
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: RejectionRecorder, useExisting: SecurityAudit },
         NonceJanitor,
+        SecurityRejectionJanitor,
         ...services,
       ],
       exports: [...services, RejectionRecorder],
