@@ -125,8 +125,10 @@ export class BridgeClient {
     return { body, entry: answer.body as AcceptedEntry };
   }
 
-  async status(): Promise<BucketStatus> {
-    const answer = await this.request('GET', '/bucket/status', this.options.tokens.forRead());
+  /** `GET /bucket/status`: the first page of modules, or only `module` when given. */
+  async status(module?: string): Promise<BucketStatus> {
+    const path = module ? `/bucket/status?module=${encodeURIComponent(module)}` : '/bucket/status';
+    const answer = await this.request('GET', path, this.options.tokens.forRead());
     if (answer.status !== 200) throw rejection('GET', '/bucket/status', answer);
     return answer.body as BucketStatus;
   }

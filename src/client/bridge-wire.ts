@@ -26,11 +26,25 @@ export interface ModuleStatus {
   state: ModuleState;
 }
 
-/** SPEC §6 `GET /bucket/status`. */
+/** Every module counted by state, however many there are. */
+export interface ModuleSummary {
+  modules: number;
+  alive: number;
+  stale: number;
+  unknown: number;
+}
+
+/**
+ * SPEC §6 `GET /bucket/status[?limit=&after=&module=]`: totals and the summary cover every module;
+ * `modules` is one page of them by name (`limit`, default 100, at most 1000, after the name
+ * `after`), `next_after` the `after` of the next page or null on the last one.
+ */
 export interface BucketStatus {
   totals: { updates: number; heartbeats: number };
   chain: { length: number; head_hash: string };
   heartbeat_interval_seconds: number;
   stale_after_seconds: number;
+  summary: ModuleSummary;
   modules: ModuleStatus[];
+  next_after: string | null;
 }
