@@ -8,6 +8,12 @@
  */
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Module names of this prefix belong to the automation (`automation-<node id>`): the only ones an
+ * automation token may heartbeat as, so that it can never keep a real module looking alive.
+ */
+export const AUTOMATION_MODULE_PREFIX = 'automation-';
+
 /** SPEC §2 `payload.status` of a heartbeat. */
 export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;
 export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];

@@ -6,7 +6,8 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { Rejection } from '../common/rejection.js';
-import { Role } from './role.js';
+import { AUTOMATION_MODULE_PREFIX } from '../client/bridge-wire.js';
+import { Role, type Principal } from './role.js';
 import type { BridgeRequest } from './signed-request.js';
 import { SignatureVerifier } from './signature-verifier.js';
 
@@ -21,18 +22,30 @@ export class SignatureInterceptor implements NestInterceptor {
     this.verifier.assertValid(envelope.module, envelope.canonicalPayload, envelope.signature);
     envelope.signatureVerified = true;
 
-    const principal = request.principal!;
-    if (
-      principal.subject !== undefined &&
-      principal.roles.includes(Role.Module) &&
-      principal.subject !== envelope.module
-    ) {
-      throw new Rejection(
-        'module_mismatch',
-        'Token subject does not match payload.module',
-        envelope.module,
-      );
-    }
+    const mismatch = moduleMismatch(request.principal!, envelope.module);
+    if (mismatch) throw new Rejection('module_mismatch', mismatch, envelope.module);
     return next.handle();
   }
+}
+
+/**
+ * Who may sign as which module (step 5), or why not: a module token with a subject only as that
+ * module; a token that is only `automation` only as an `automation-…` module (what the built-in
+ * automation and the runner sign as), so it cannot keep a real module looking alive. Admin tokens
+ * and module tokens without a subject are not bound.
+ */
+function moduleMismatch(principal: Principal, module: string): string | undefined {
+  const { roles, subject } = principal;
+  if (subject !== undefined && roles.includes(Role.Module) && subject !== module) {
+    return 'Token subject does not match payload.module';
+  }
+  const automationOnly = !roles.includes(Role.Module) && !roles.includes(Role.Admin);
+  if (
+    automationOnly &&
+    roles.includes(Role.Automation) &&
+    !module.startsWith(AUTOMATION_MODULE_PREFIX)
+  ) {
+    return `An automation token may only send as a module named ${AUTOMATION_MODULE_PREFIX}…`;
+  }
+  return undefined;
 }
