@@ -101,6 +101,14 @@ describe('requests without a token cannot fill disks', () => {
       })
     ).json()) as { security: { rejected_by_reason: Record<string, number> } };
     expect(health.security.rejected_by_reason.missing_token).toBe(1000);
+    // The dashboard's series adds the counts of the aggregated rows.
+    const insight = (await (
+      await fetch(`${service.baseUrl}/insight/api/summary`, {
+        headers: { Authorization: `Bearer ${adminToken}` },
+      })
+    ).json()) as { series: { last_15_minutes: { points: Array<{ rejected: number }> } } };
+    const points = insight.series.last_15_minutes.points;
+    expect(points.reduce((sum, point) => sum + point.rejected, 0)).toBe(1000);
     const [rows] = await db.query<{ rows: string; total: string; longest: number }>(
       `SELECT count(*) AS rows, sum(count) AS total, max(length(path)) AS longest
        FROM security_rejections WHERE reason = 'missing_token'`,
@@ -298,6 +306,11 @@ describe('bounded logs, answers and walks', () => {
       expect(response.body.heartbeats.stale).toBe(MODULES / 2);
       expect(response.body.heartbeats.unknown).toBeGreaterThanOrEqual(MODULES / 2);
       expect(response.body.heartbeats.stale_modules).toHaveLength(100);
+
+      const dashboard = await get('/insight/api/summary');
+      expect(dashboard.status).toBe(200);
+      expect(dashboard.body.modules).toHaveLength(100);
+      expect(dashboard.body.tiles.accepted.heartbeats).toBeGreaterThanOrEqual(MODULES);
 
       await bridge.app.get(MetricsSnapshotWriter).write();
       await bridge.close();
