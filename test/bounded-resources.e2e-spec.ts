@@ -162,15 +162,23 @@ describe('bounded logs, answers and walks', () => {
       .set('Content-Type', 'application/json')
       .send(JSON.stringify(body));
 
+  const startBridge = () =>
+    startTestBridge({
+      databaseUrl: db.url,
+      keysDir: keys.dir,
+      env: {
+        LOG_DIR: logDir,
+        LOG_MIRROR_MAX_BYTES: '4096',
+        LOG_MIRROR_FILES: '2',
+        AUTOMATION_MODULES_MAX: '3',
+      },
+    });
+
   beforeAll(async () => {
     db = await createTestDatabase('bounded');
     keys = createTestKeys();
     logDir = mkdtempSync(join(tmpdir(), 'bridge-bounded-rotation-'));
-    bridge = await startTestBridge({
-      databaseUrl: db.url,
-      keysDir: keys.dir,
-      env: { LOG_DIR: logDir, LOG_MIRROR_MAX_BYTES: '4096', LOG_MIRROR_FILES: '2' },
-    });
+    bridge = await startBridge();
   });
 
   afterAll(async () => {
@@ -196,11 +204,7 @@ describe('bounded logs, answers and walks', () => {
       sequences.push(response.body.sequence as number);
     }
     await bridge.close(); // flushes the mirror files
-    bridge = await startTestBridge({
-      databaseUrl: db.url,
-      keysDir: keys.dir,
-      env: { LOG_DIR: logDir, LOG_MIRROR_MAX_BYTES: '4096', LOG_MIRROR_FILES: '2' },
-    });
+    bridge = await startBridge();
     const chainFiles = readdirSync(logDir)
       .filter((file) => file.startsWith('provenance_chain.jsonl'))
       .sort();
@@ -317,7 +321,7 @@ describe('bounded logs, answers and walks', () => {
       const lines = readFileSync(join(logDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line.length).toBeLessThan(32 * 1024);
-      bridge = await startTestBridge({ databaseUrl: db.url, keysDir: keys.dir });
+      bridge = await startBridge();
     });
   });
 
@@ -351,6 +355,22 @@ describe('bounded logs, answers and walks', () => {
       );
       expect(response.status).toBe(status);
       if (status === 403) expect(response.body.reason).toBe('module_mismatch');
+    });
+
+    it('automation-only tokens create at most AUTOMATION_MODULES_MAX automation modules', async () => {
+      const beat = (module: string) =>
+        post(
+          '/core/heartbeat',
+          signed(keys.privateKeyPem, heartbeatPayload({ module })),
+          automationToken,
+        );
+      // automation-node-7 (above) is the first of 3.
+      expect((await beat('automation-q1')).status).toBe(201);
+      expect((await beat('automation-q2')).status).toBe(201);
+      const over = await beat('automation-q3');
+      expect([over.status, over.body.reason]).toEqual([403, 'module_mismatch']);
+      expect((await beat('automation-q1')).status).toBe(201);
+      expect((await beat('automation-node-7')).status).toBe(201);
     });
   });
 

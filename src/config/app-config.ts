@@ -60,6 +60,8 @@ export interface AppConfig {
   logMirrorMaxBytes: number;
   /** Rotated copies kept of each mirror file (`<file>.1` newest … `<file>.N`). */
   logMirrorFiles: number;
+  /** Distinct `automation-…` modules that automation-only tokens may create (heartbeat as). */
+  automationModulesMax: number;
 }
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
@@ -101,6 +103,7 @@ export const CONFIG_ENV_NAMES = [
   'SECURITY_REJECTIONS_RETENTION_DAYS',
   'LOG_MIRROR_MAX_BYTES',
   'LOG_MIRROR_FILES',
+  'AUTOMATION_MODULES_MAX',
 ] as const;
 
 /** A signed-note key name: printable ASCII, no space and no "+" (C2SP signed-note). */
@@ -244,6 +247,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     ),
     logMirrorMaxBytes: reader.integer('LOG_MIRROR_MAX_BYTES', 64 * 1024 * 1024, 4096, 2 ** 40),
     logMirrorFiles: reader.integer('LOG_MIRROR_FILES', 5, 1, 100),
+    automationModulesMax: reader.integer('AUTOMATION_MODULES_MAX', 1000, 1, 1_000_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     reader.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);

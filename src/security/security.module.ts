@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RejectionRecorder } from '../common/rejection-recorder.js';
+import { AutomationModuleQuota } from './automation-module-quota.js';
 import { KeyStore } from './key-store.js';
 import { NonceJanitor } from './nonce-janitor.js';
 import { NonceInterceptor } from './nonce.interceptor.js';
@@ -27,6 +28,7 @@ const services = [
   SecurityEventRepository,
   SignedBodyInterceptor,
   SignatureInterceptor,
+  AutomationModuleQuota,
   NonceInterceptor,
   SignatureVerifier,
   SignedRoutes,
