@@ -37,17 +37,13 @@ export class AutomationModuleQuota {
   }
 
   private async isStoredOrBelowCap(module: string): Promise<boolean> {
-    try {
-      const [row]: Array<{ allowed: boolean }> = await this.dataSource.query(
-        `SELECT EXISTS (SELECT 1 FROM module_stats WHERE module = $1)
-             OR (SELECT count(*) FROM (SELECT 1 FROM module_stats
-                                       WHERE starts_with(module, $2) LIMIT $3) AS existing) < $3
-             AS allowed`,
-        [module, AUTOMATION_MODULE_PREFIX, this.max],
-      );
-      return row.allowed;
-    } catch {
-      throw new Rejection('store_unavailable', 'The store cannot be reached; retry later', module);
-    }
+    const [row]: Array<{ allowed: boolean }> = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM module_stats WHERE module = $1)
+           OR (SELECT count(*) FROM (SELECT 1 FROM module_stats
+                                     WHERE starts_with(module, $2) LIMIT $3) AS existing) < $3
+           AS allowed`,
+      [module, AUTOMATION_MODULE_PREFIX, this.max],
+    );
+    return row.allowed;
   }
 }
