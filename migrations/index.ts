@@ -6,6 +6,7 @@ import { IngestEventsTyped1796000000000 } from './1796000000000-ingest-events-ty
 import { MerkleTree1797000000000 } from './1797000000000-merkle-tree.js';
 import { CheckpointRoot1797000000001 } from './1797000000001-checkpoint-root.js';
 import { Insight1797500000000 } from './1797500000000-insight.js';
+import { RejectionCounts1798000000000 } from './1798000000000-rejection-counts.js';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   MerkleTree1797000000000,
   CheckpointRoot1797000000001,
   Insight1797500000000,
+  RejectionCounts1798000000000,
 ];

@@ -37,7 +37,7 @@ export class SyncTestPlugin implements RunnablePlugin {
       throw new Error(`chain entry ${entry.sequence} does not hash the update that was sent`);
     }
 
-    const status = await bridge.status();
+    const status = await bridge.status(bridge.module);
     if (status.chain.length < entry.sequence) {
       throw new Error(
         `/bucket/status reports a chain of ${status.chain.length} entries, without entry ${entry.sequence}`,

@@ -32,7 +32,8 @@ const ROLE_MATRIX: EndpointRule[] = [
     method: 'post',
     path: '/core/heartbeat',
     expected: { module: 201, automation: 201, admin: 201, auditor: 403, none: 401 },
-    body: (keys) => signed(keys.privateKeyPem, heartbeatPayload()),
+    // An automation token heartbeats only as an automation-… module (bounded-resources spec).
+    body: (keys) => signed(keys.privateKeyPem, heartbeatPayload({ module: 'automation-node-1' })),
   },
   {
     method: 'get',

@@ -1,10 +1,10 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { Roles, SignedRequest, Verified } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { VerifiedEnvelope } from '../security/signed-request.js';
 import { IntakeService, type AcceptedResponse } from './intake.service.js';
 import type { BucketStatus } from '../client/bridge-wire.js';
-import { StatusService } from './status.service.js';
+import { StatusService, type StatusQuery } from './status.service.js';
 
 @Controller()
 export class BucketController {
@@ -31,7 +31,7 @@ export class BucketController {
 
   @Get('bucket/status')
   @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
-  status(): Promise<BucketStatus> {
-    return this.statusService.status();
+  status(@Query() query: StatusQuery): Promise<BucketStatus> {
+    return this.statusService.status(query);
   }
 }

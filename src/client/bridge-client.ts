@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { canonicalJson, type JsonObject } from '../common/canonical-json.js';
 import { isPayloadSignatureValid, signPayload, type SignedBody } from './payload-signer.js';
-import { NAME_PATTERN, type BucketStatus, type HeartbeatStatus } from './bridge-wire.js';
+import {
+  AUTOMATION_MODULE_PREFIX,
+  NAME_PATTERN,
+  type BucketStatus,
+  type HeartbeatStatus,
+} from './bridge-wire.js';
 import type { BridgeTokenSource } from './bridge-tokens.js';
 import type { SigningKey } from './signing-key.js';
 
@@ -71,7 +76,7 @@ export class BridgeClient {
 
   /** The module name the automation of `nodeId` signs as. */
   static automationModule(nodeId: string): string {
-    const module = `automation-${nodeId}`;
+    const module = `${AUTOMATION_MODULE_PREFIX}${nodeId}`;
     if (!NAME_PATTERN.test(module)) {
       throw new Error(
         `the automation signs as module "${module}", which is not a valid module name (1-64 characters of A-Z a-z 0-9 . _ -): choose a shorter NODE_ID`,
@@ -125,8 +130,10 @@ export class BridgeClient {
     return { body, entry: answer.body as AcceptedEntry };
   }
 
-  async status(): Promise<BucketStatus> {
-    const answer = await this.request('GET', '/bucket/status', this.options.tokens.forRead());
+  /** `GET /bucket/status`: the first page of modules, or only `module` when given. */
+  async status(module?: string): Promise<BucketStatus> {
+    const path = module ? `/bucket/status?module=${encodeURIComponent(module)}` : '/bucket/status';
+    const answer = await this.request('GET', path, this.options.tokens.forRead());
     if (answer.status !== 200) throw rejection('GET', '/bucket/status', answer);
     return answer.body as BucketStatus;
   }

@@ -8,6 +8,12 @@
  */
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Module names of this prefix belong to the automation (`automation-<node id>`): the only ones an
+ * automation token may heartbeat as, so that it can never keep a real module looking alive.
+ */
+export const AUTOMATION_MODULE_PREFIX = 'automation-';
+
 /** SPEC §2 `payload.status` of a heartbeat. */
 export const HEARTBEAT_STATUSES = ['alive', 'degraded', 'stopping'] as const;
 export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
@@ -26,11 +32,25 @@ export interface ModuleStatus {
   state: ModuleState;
 }
 
-/** SPEC §6 `GET /bucket/status`. */
+/** Every module counted by state, however many there are. */
+export interface ModuleSummary {
+  modules: number;
+  alive: number;
+  stale: number;
+  unknown: number;
+}
+
+/**
+ * SPEC §6 `GET /bucket/status[?limit=&after=&module=]`: totals and the summary cover every module;
+ * `modules` is one page of them by name (`limit`, default 100, at most 1000, after the name
+ * `after`), `next_after` the `after` of the next page or null on the last one.
+ */
 export interface BucketStatus {
   totals: { updates: number; heartbeats: number };
   chain: { length: number; head_hash: string };
   heartbeat_interval_seconds: number;
   stale_after_seconds: number;
+  summary: ModuleSummary;
   modules: ModuleStatus[];
+  next_after: string | null;
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { noteAnsweredRejection } from './answered-rejection.js';
+import { boundedText } from './bounded-text.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { REASONS } from './reasons.js';
 import { Rejection, type RejectionBody } from './rejection.js';
@@ -81,6 +82,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** Messages may quote what the client sent (Nest's 404 names the path): never unbounded. */
 function rejectionBody(reason: string, message: string): RejectionBody {
-  return { status: 'rejected', reason, message };
+  return { status: 'rejected', reason, message: boundedText(message) };
 }

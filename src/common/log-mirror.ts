@@ -1,4 +1,13 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  type WriteStream,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -19,15 +28,32 @@ export type MirrorFile =
   | 'metrics.jsonl'
   | 'flow.log';
 
-/** Appends JSON lines to the mirror files when `LOG_DIR` is set; does nothing otherwise. */
+/** Mirrors may hold module data and client addresses: readable by the service's user only. */
+const MIRROR_FILE_MODE = 0o600;
+
+interface OpenMirror {
+  stream: WriteStream;
+  bytes: number;
+}
+
+/**
+ * Appends JSON lines to the mirror files when `LOG_DIR` is set; does nothing otherwise. A file that
+ * would grow past `LOG_MIRROR_MAX_BYTES` is rotated first (`<file>` → `<file>.1` → … →
+ * `<file>.<LOG_MIRROR_FILES>`, the oldest dropped), so the mirrors never take more than
+ * (LOG_MIRROR_FILES + 1) × LOG_MIRROR_MAX_BYTES each. Each replica rotates its own `LOG_DIR`.
+ */
 @Injectable()
 export class LogMirror implements OnApplicationShutdown {
-  private readonly streams = new Map<MirrorFile, WriteStream>();
+  private readonly files = new Map<MirrorFile, OpenMirror>();
   private readonly logDir: string | undefined;
+  private readonly maxBytes: number;
+  private readonly keptFiles: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.logDir = config.logDir;
-    if (this.logDir) mkdirSync(this.logDir, { recursive: true });
+    this.maxBytes = config.logMirrorMaxBytes;
+    this.keptFiles = config.logMirrorFiles;
+    if (this.logDir) mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
   }
 
   get enabled(): boolean {
@@ -37,18 +63,41 @@ export class LogMirror implements OnApplicationShutdown {
   /** Writes one line; `line` is an object (serialized as JSON) or an already serialized line. */
   write(file: MirrorFile, line: object | string): void {
     if (!this.logDir) return;
-    let stream = this.streams.get(file);
-    if (!stream) {
-      stream = createWriteStream(join(this.logDir, file), { flags: 'a' });
-      this.streams.set(file, stream);
+    const text = `${typeof line === 'string' ? line : JSON.stringify(line)}\n`;
+    const size = Buffer.byteLength(text);
+    let mirror = this.files.get(file) ?? this.open(file);
+    if (mirror.bytes > 0 && mirror.bytes + size > this.maxBytes) {
+      mirror.stream.end(); // what it still buffers goes to the renamed file
+      this.rotate(file);
+      mirror = this.open(file);
     }
-    stream.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
+    mirror.stream.write(text);
+    mirror.bytes += size;
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(
-      [...this.streams.values()].map((stream) => new Promise((resolve) => stream.end(resolve))),
+      [...this.files.values()].map(({ stream }) => new Promise((resolve) => stream.end(resolve))),
     );
-    this.streams.clear();
+    this.files.clear();
+  }
+
+  private open(file: MirrorFile): OpenMirror {
+    const path = join(this.logDir!, file);
+    // Opened at once, so that a rotation right after finds the file where it is written.
+    const fd = openSync(path, 'a', MIRROR_FILE_MODE);
+    // `mode` applies only to a new file; one left by an older version is tightened too.
+    fchmodSync(fd, MIRROR_FILE_MODE);
+    const mirror = { stream: createWriteStream('', { fd }), bytes: fstatSync(fd).size };
+    this.files.set(file, mirror);
+    return mirror;
+  }
+
+  private rotate(file: MirrorFile): void {
+    const path = join(this.logDir!, file);
+    for (let index = this.keptFiles - 1; index >= 1; index -= 1) {
+      if (existsSync(`${path}.${index}`)) renameSync(`${path}.${index}`, `${path}.${index + 1}`);
+    }
+    renameSync(path, `${path}.1`);
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { LevelWithSilent, Logger as Pino } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
+import { boundedText } from './bounded-text.js';
 
 /** The `pino-http` middleware; its `logger` is the root logger every other log line goes through. */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
@@ -22,8 +23,8 @@ export function createHttpLogger(config: AppConfig): HttpLogger {
     redact: ['req.headers.authorization'],
     serializers: {
       req: (request: { method: string; url: string }) => ({
-        method: request.method,
-        url: request.url,
+        method: boundedText(request.method),
+        url: boundedText(request.url),
       }),
     },
   });

@@ -69,6 +69,14 @@ export interface AppConfig {
   checkpointIntervalMinutes: number;
   /** Sign a checkpoint at most this long after the chain grew (SPEC §5); 0 = off. */
   checkpointFreshnessMs: number;
+  /** Rows of `security_rejections` older than this are deleted (the counters keep every one). */
+  securityRejectionsRetentionDays: number;
+  /** A `LOG_DIR` mirror file is rotated when it would grow past this size. */
+  logMirrorMaxBytes: number;
+  /** Rotated copies kept of each mirror file (`<file>.1` newest … `<file>.N`). */
+  logMirrorFiles: number;
+  /** Distinct `automation-…` modules that automation-only tokens may create (heartbeat as). */
+  automationModulesMax: number;
 }
 
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
@@ -118,6 +126,10 @@ export const CONFIG_ENV_NAMES = [
   'CHECKPOINT_EVERY_ENTRIES',
   'CHECKPOINT_FRESHNESS_MS',
   'CHECKPOINT_INTERVAL_MINUTES',
+  'SECURITY_REJECTIONS_RETENTION_DAYS',
+  'LOG_MIRROR_MAX_BYTES',
+  'LOG_MIRROR_FILES',
+  'AUTOMATION_MODULES_MAX',
 ] as const;
 
 /** A signed-note key name: printable ASCII, no space and no "+" (C2SP signed-note). */
@@ -313,6 +325,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     checkpointEveryEntries: reader.integer('CHECKPOINT_EVERY_ENTRIES', 1000, 0, 1_000_000_000),
     checkpointIntervalMinutes: reader.integer('CHECKPOINT_INTERVAL_MINUTES', 60, 0, 10_080),
     checkpointFreshnessMs: reader.integer('CHECKPOINT_FRESHNESS_MS', 1000, 0, 3_600_000),
+    securityRejectionsRetentionDays: reader.integer(
+      'SECURITY_REJECTIONS_RETENTION_DAYS',
+      30,
+      1,
+      3650,
+    ),
+    logMirrorMaxBytes: reader.integer('LOG_MIRROR_MAX_BYTES', 64 * 1024 * 1024, 4096, 2 ** 40),
+    logMirrorFiles: reader.integer('LOG_MIRROR_FILES', 5, 1, 100),
+    automationModulesMax: reader.integer('AUTOMATION_MODULES_MAX', 1000, 1, 1_000_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     reader.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { StatusService } from '../bucket/status.service.js';
+import { ChainRepository } from '../provenance/chain.repository.js';
 import type { RejectionCounts } from '../security/security-event.repository.js';
 import { NonceRepository } from '../security/nonce.repository.js';
 import { SecurityAudit } from '../security/security-audit.service.js';
@@ -23,8 +24,12 @@ export interface SecurityFigures {
 export interface ClusterFiguresSnapshot {
   security: SecurityFigures;
   chain: { length: number; head_hash: string };
+  /** Exact counts; `stale_modules` names the first `STALE_MODULES_LISTED` stale ones by name. */
   heartbeats: { alive: number; stale: number; unknown: number; stale_modules: string[] };
 }
+
+/** However many modules went stale, `GET /core/health` and `metrics.jsonl` name at most these. */
+export const STALE_MODULES_LISTED = 100;
 
 /** The cluster-wide sections of `GET /core/health`, read from the database every replica shares. */
 @Injectable()
@@ -34,18 +39,21 @@ export class ClusterFigures {
     private readonly securityEvents: SecurityEventRepository,
     private readonly nonces: NonceRepository,
     private readonly status: StatusService,
+    private readonly chain: ChainRepository,
   ) {}
 
   async read(): Promise<ClusterFiguresSnapshot> {
     // This instance's latest rejections are written in batches; include them before counting.
     await this.audit.flush();
-    const [rejections, nonceStoreSize, bucket] = await Promise.all([
+    const now = new Date();
+    const [rejections, nonceStoreSize, bucket, chain, staleModules] = await Promise.all([
       this.securityEvents.counts(),
       this.nonces.count(),
-      this.status.status(),
+      this.status.summary(now),
+      this.chain.head(),
+      this.status.staleModules(STALE_MODULES_LISTED, now),
     ]);
     const byReason = rejections.byReason;
-    const states = bucket.modules.map((module) => module.state);
     return {
       security: {
         accepted: {
@@ -61,12 +69,12 @@ export class ClusterFigures {
         nonce_store_size: nonceStoreSize,
         last_rejection: rejections.last,
       },
-      chain: bucket.chain,
+      chain: { length: chain.length, head_hash: chain.hash },
       heartbeats: {
-        alive: states.filter((state) => state === 'alive').length,
-        stale: states.filter((state) => state === 'stale').length,
-        unknown: states.filter((state) => state === 'unknown').length,
-        stale_modules: bucket.modules.filter((m) => m.state === 'stale').map((m) => m.module),
+        alive: bucket.summary.alive,
+        stale: bucket.summary.stale,
+        unknown: bucket.summary.unknown,
+        stale_modules: staleModules,
       },
     };
   }

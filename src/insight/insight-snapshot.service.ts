@@ -110,7 +110,7 @@ export class InsightSnapshotService implements OnApplicationBootstrap, OnApplica
     const [cluster, status, quarter, day, acceptedNow, events, checkpoint, replicas, jobs, runs] =
       await Promise.all([
         this.figures.read(),
-        this.status.status(now),
+        this.status.status({}, now),
         this.repository.series(since(15 * 60_000), 10),
         this.daySeriesAt(now),
         this.repository.acceptedSince(since(NOW_WINDOW_SECONDS * 1000)),

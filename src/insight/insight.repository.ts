@@ -43,7 +43,7 @@ export class InsightRepository {
            SELECT date_bin(make_interval(secs => $2), received_at, 'epoch') AS bin, count(*) AS n
            FROM bucket_events WHERE received_at >= $1 GROUP BY 1),
          rejected AS (
-           SELECT date_bin(make_interval(secs => $2), occurred_at, 'epoch') AS bin, count(*) AS n
+           SELECT date_bin(make_interval(secs => $2), occurred_at, 'epoch') AS bin, sum(count) AS n
            FROM security_rejections WHERE occurred_at >= $1 GROUP BY 1)
          SELECT extract(epoch FROM bin)::bigint AS t,
                 coalesce(a.n, 0) AS accepted, coalesce(r.n, 0) AS rejected

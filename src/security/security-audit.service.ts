@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { boundedText } from '../common/bounded-text.js';
 import { LogMirror } from '../common/log-mirror.js';
 import type { Rejection } from '../common/rejection.js';
 import { RejectionRecorder, type RejectedRequest } from '../common/rejection-recorder.js';
@@ -13,13 +14,22 @@ import type { AppConfig } from '../config/app-config.js';
 import { SecurityEventRepository, type RejectionRecord } from './security-event.repository.js';
 
 const FLUSH_INTERVAL_MS = 250;
-/** Under a flood of bad requests the database log keeps this many pending; stdout keeps all. */
+/**
+ * Distinct rejections held for the database; past it, the rest of an interval is folded into one
+ * record per reason, so the counters stay exact however wide the flood.
+ */
 const MAX_PENDING = 10_000;
+/** Rejections alike in reason, client, method, module and this much of the path are one record. */
+const AGGREGATE_PATH_PREFIX_CHARS = 64;
 
 /**
- * Counts and logs every rejection (SPEC §4): at once to stdout and `security_rejects.log`, and in
- * batches to the database, so a flood of bad requests costs one insert per interval, not one per
- * request. `flush()` makes this instance's figures exact before they are read.
+ * Counts and logs every rejection (SPEC §4). Every field that came from the request is cut to
+ * `LOGGED_TEXT_MAX_CHARS`. The first of a kind in each flush interval is logged at once to stdout
+ * and `security_rejects.log`; repeats of it in the same interval (same reason, client address,
+ * method, module and path prefix) only raise its count, logged as one `repeated` line and stored
+ * as one row with that count when the interval ends. So a flood of bad requests costs a few lines
+ * and one insert per interval, while the counters add every single one. `flush()` makes this
+ * instance's figures exact before they are read.
  */
 @Injectable()
 export class SecurityAudit
@@ -27,8 +37,10 @@ export class SecurityAudit
   implements OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger('SecurityAudit');
+  /** This interval's rejections by aggregate key, each with its status and count so far. */
+  private interval = new Map<string, { record: RejectionRecord; status: number }>();
+  /** Records waiting for the database (kept when a write fails). */
   private pending: RejectionRecord[] = [];
-  private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -55,39 +67,97 @@ export class SecurityAudit
       occurredAt: new Date(),
       nodeId: this.config.nodeId,
       reason: rejection.reason,
-      module: rejection.module,
-      method: request.method,
-      path: request.path,
-      clientAddress: request.clientAddress,
-      message: rejection.message,
+      module: rejection.module === undefined ? undefined : boundedText(rejection.module),
+      method: boundedText(request.method),
+      path: boundedText(request.path),
+      clientAddress:
+        request.clientAddress === undefined ? undefined : boundedText(request.clientAddress),
+      message: boundedText(rejection.message),
+      count: 1,
     };
-    this.logger.warn({ msg: 'request rejected', ...record, status: rejection.status });
-    this.mirror.write('security_rejects.log', { ...record, status: rejection.status });
-    if (this.pending.length < MAX_PENDING) this.pending.push(record);
-    else this.dropped += 1;
+    const key = this.interval.size < MAX_PENDING ? aggregateKey(record) : `*\n${record.reason}`;
+    const same = this.interval.get(key);
+    if (same) {
+      same.record.count += 1;
+      same.record.occurredAt = record.occurredAt;
+      return;
+    }
+    if (key.startsWith('*')) Object.assign(record, FOLDED);
+    this.interval.set(key, { record, status: rejection.status });
+    this.log('request rejected', record, rejection.status, {});
   }
 
   /** Writes pending rejections to the database; on failure they are kept for the next try. */
   flush(): Promise<void> {
+    this.closeInterval();
     this.flushing = this.flushing.then(() => this.writePending());
     return this.flushing;
   }
 
-  private async writePending(): Promise<void> {
-    if (this.dropped > 0) {
-      this.logger.error(
-        `${this.dropped} rejections were not written to the database (backlog full)`,
-      );
-      this.dropped = 0;
+  /** Logs the repeats of the interval that ends and queues its records for the database. */
+  private closeInterval(): void {
+    if (this.interval.size === 0) return;
+    for (const { record, status } of this.interval.values()) {
+      if (record.count > 1) {
+        this.log('request rejected again', record, status, { repeated: record.count - 1 });
+      }
+      this.pending.push(record);
     }
+    this.interval = new Map();
+    if (this.pending.length > MAX_PENDING) this.pending = foldByReason(this.pending, MAX_PENDING);
+  }
+
+  private log(msg: string, record: RejectionRecord, status: number, extra: object): void {
+    const { count: _count, ...fields } = record;
+    this.logger.warn({ msg, ...fields, status, ...extra });
+    this.mirror.write('security_rejects.log', { ...fields, status, ...extra });
+  }
+
+  private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     try {
       await this.events.append(batch);
     } catch (error) {
-      this.pending = batch.concat(this.pending).slice(0, MAX_PENDING);
+      this.pending = foldByReason(batch.concat(this.pending), MAX_PENDING);
       this.logger.warn(`security log not written yet (${(error as Error).message}); will retry`);
     }
   }
+}
+
+/** What a folded record says instead of the request of its first rejection. */
+const FOLDED = {
+  module: undefined,
+  method: '*',
+  path: '*',
+  clientAddress: undefined,
+  message: 'more distinct rejections in this interval than are logged one by one',
+} satisfies Partial<RejectionRecord>;
+
+function aggregateKey(record: RejectionRecord): string {
+  return [
+    record.reason,
+    record.clientAddress ?? '',
+    record.method,
+    record.module ?? '',
+    record.path.slice(0, AGGREGATE_PATH_PREFIX_CHARS),
+  ].join('\n');
+}
+
+/** `records` cut to `max`, the rest added to one folded record per reason (counts stay exact). */
+function foldByReason(records: RejectionRecord[], max: number): RejectionRecord[] {
+  if (records.length <= max) return records;
+  const reasons = new Set(records.map((record) => record.reason));
+  const kept = records.slice(0, Math.max(0, max - reasons.size));
+  const folded = new Map<string, RejectionRecord>();
+  for (const record of records.slice(kept.length)) {
+    const into = folded.get(record.reason);
+    if (!into) folded.set(record.reason, { ...record, ...FOLDED });
+    else {
+      into.count += record.count;
+      if (record.occurredAt > into.occurredAt) into.occurredAt = record.occurredAt;
+    }
+  }
+  return kept.concat([...folded.values()]);
 }

@@ -10,6 +10,8 @@ export interface RejectionRecord {
   path: string;
   clientAddress?: string;
   message: string;
+  /** How many alike rejections this record stands for (SecurityAudit aggregates repeats). */
+  count: number;
 }
 
 export interface RejectionCounts {
@@ -33,7 +35,7 @@ export class SecurityEventRepository {
         lastAt: record.occurredAt,
         lastMessage: record.message,
       };
-      counter.count += 1;
+      counter.count += record.count;
       if (record.occurredAt >= counter.lastAt) {
         counter.lastAt = record.occurredAt;
         counter.lastMessage = record.message;
@@ -42,8 +44,8 @@ export class SecurityEventRepository {
     }
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
-        `INSERT INTO security_rejections (occurred_at, node_id, reason, module, method, path, message, client_address)
-         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+        `INSERT INTO security_rejections (occurred_at, node_id, reason, module, method, path, message, client_address, count)
+         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])`,
         [
           records.map((r) => r.occurredAt),
           records.map((r) => r.nodeId),
@@ -53,6 +55,7 @@ export class SecurityEventRepository {
           records.map((r) => r.path),
           records.map((r) => r.message),
           records.map((r) => r.clientAddress ?? null),
+          records.map((r) => r.count),
         ],
       );
       const reasons = [...counters.keys()].sort(); // one lock order across replicas
@@ -71,6 +74,15 @@ export class SecurityEventRepository {
         ],
       );
     });
+  }
+
+  /** Deletes the rows of rejections before `cutoff`; the counters keep counting them. */
+  async deleteOccurredBefore(cutoff: Date): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.dataSource.query(
+      'DELETE FROM security_rejections WHERE occurred_at < $1',
+      [cutoff],
+    );
+    return deleted;
   }
 
   async counts(): Promise<RejectionCounts> {

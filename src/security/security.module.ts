@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RejectionRecorder } from '../common/rejection-recorder.js';
+import { AutomationModuleQuota } from './automation-module-quota.js';
 import { KeyStore } from './key-store.js';
 import { NonceJanitor } from './nonce-janitor.js';
 import { NonceInterceptor } from './nonce.interceptor.js';
@@ -10,6 +11,7 @@ import { RecentNonces } from './recent-nonces.js';
 import { RolesGuard } from './roles.guard.js';
 import { SecurityAudit } from './security-audit.service.js';
 import { SecurityEventRepository } from './security-event.repository.js';
+import { SecurityRejectionJanitor } from './security-rejection.janitor.js';
 import { SECURITY_SECRETS, type SecuritySecrets } from './security-secrets.js';
 import { SignatureVerifier } from './signature-verifier.js';
 import { SignatureInterceptor } from './signature.interceptor.js';
@@ -28,6 +30,7 @@ const services = [
   SecurityEventRepository,
   SignedBodyInterceptor,
   SignatureInterceptor,
+  AutomationModuleQuota,
   NonceInterceptor,
   SignatureVerifier,
   SignedRoutes,
@@ -52,6 +55,7 @@ export class SecurityModule {
         { provide: APP_GUARD, useClass: SubjectRateLimitGuard },
         { provide: RejectionRecorder, useExisting: SecurityAudit },
         NonceJanitor,
+        SecurityRejectionJanitor,
         ...services,
       ],
       exports: [...services, RejectionRecorder],

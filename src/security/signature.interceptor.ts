@@ -6,14 +6,19 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { Rejection } from '../common/rejection.js';
-import { Role } from './role.js';
+import { AUTOMATION_MODULE_PREFIX } from '../client/bridge-wire.js';
+import { AutomationModuleQuota } from './automation-module-quota.js';
+import { Role, type Principal } from './role.js';
 import type { BridgeRequest } from './signed-request.js';
 import { SignatureVerifier } from './signature-verifier.js';
 
 /** SPEC §4 steps 4 and 5: the signature verifies, then a token's subject binds its module. */
 @Injectable()
 export class SignatureInterceptor implements NestInterceptor {
-  constructor(private readonly verifier: SignatureVerifier) {}
+  constructor(
+    private readonly verifier: SignatureVerifier,
+    private readonly automationModules: AutomationModuleQuota,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<BridgeRequest>();
@@ -27,17 +32,32 @@ export class SignatureInterceptor implements NestInterceptor {
     envelope.signatureVerified = true;
 
     const principal = request.principal!;
-    if (
-      principal.subject !== undefined &&
-      principal.roles.includes(Role.Module) &&
-      principal.subject !== envelope.module
-    ) {
-      throw new Rejection(
-        'module_mismatch',
-        'Token subject does not match payload.module',
-        envelope.module,
-      );
-    }
+    const mismatch = moduleMismatch(principal, envelope.module);
+    if (mismatch) throw new Rejection('module_mismatch', mismatch, envelope.module);
+    if (isAutomationOnly(principal)) await this.automationModules.assertMayUse(envelope.module);
     return next.handle();
   }
+}
+
+/**
+ * Who may sign as which module (step 5), or why not: a module token with a subject only as that
+ * module; a token that is only `automation` only as an `automation-…` module (what the built-in
+ * automation and the runner sign as), so it cannot keep a real module looking alive. Admin tokens
+ * and module tokens without a subject are not bound. (`AutomationModuleQuota` caps the names.)
+ */
+function moduleMismatch(principal: Principal, module: string): string | undefined {
+  const { roles, subject } = principal;
+  if (subject !== undefined && roles.includes(Role.Module) && subject !== module) {
+    return 'Token subject does not match payload.module';
+  }
+  if (isAutomationOnly(principal) && !module.startsWith(AUTOMATION_MODULE_PREFIX)) {
+    return `An automation token may only send as a module named ${AUTOMATION_MODULE_PREFIX}…`;
+  }
+  return undefined;
+}
+
+function isAutomationOnly({ roles }: Principal): boolean {
+  return (
+    roles.includes(Role.Automation) && !roles.includes(Role.Module) && !roles.includes(Role.Admin)
+  );
 }
