@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, resolve } from 'node:path';
+import { parseJobs } from '../automation/jobs/job-config.js';
 import { ProblemsError } from '../common/problems.error.js';
 
 export type Environment = 'development' | 'production' | 'test';
@@ -167,6 +170,57 @@ function readEnvironment(reader: EnvReader): Environment {
 
 /** Reads and validates the environment; throws `ConfigError` listing every problem. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const { config, problems } = readConfig(env, cwd);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * What the service needs before it touches the database: the environment, the automation job
+ * file (syntax and schema; plugin names are checked once plugins are discovered) and a free
+ * `PORT`, every problem reported at once.
+ */
+export async function loadServiceConfig(
+  env: Env = process.env,
+  cwd = process.cwd(),
+): Promise<AppConfig> {
+  const { config, problems } = readConfig(env, cwd);
+  problems.push(...jobFileProblems(config.automationConfigPath));
+  if (!problems.some((problem) => problem.startsWith('PORT '))) {
+    const portProblem = await portInUseProblem(config.port);
+    if (portProblem) problems.push(portProblem);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function jobFileProblems(path: string): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return [`AUTOMATION_CONFIG ${path} cannot be read as JSON: ${(error as Error).message}`];
+  }
+  return parseJobs(raw).problems.map((problem) => `AUTOMATION_CONFIG ${path}: ${problem}`);
+}
+
+/** A bind-and-release probe; port 0 (any free port) never collides. */
+async function portInUseProblem(port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolvePromise(
+        error.code === 'EADDRINUSE'
+          ? `PORT ${port} is already in use (set PORT to another port)`
+          : `PORT ${port} cannot be used: ${error.message}`,
+      ),
+    );
+    probe.listen(port, () => probe.close(() => resolvePromise(undefined)));
+  });
+}
+
+function readConfig(env: Env, cwd: string): { config: AppConfig; problems: string[] } {
   const reader = new EnvReader(env);
   const environment = readEnvironment(reader);
   const isProduction = environment === 'production';
@@ -236,6 +290,5 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
       'CHECKPOINT_ORIGIN must be 1-256 printable ASCII characters without spaces or "+" (e.g. bridge.example.com/prod)',
     );
   }
-  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return config;
+  return { config, problems: reader.problems };
 }
