@@ -212,7 +212,7 @@ async function portInUseProblem(port: number): Promise<string | undefined> {
     probe.once('error', (error: NodeJS.ErrnoException) =>
       resolvePromise(
         error.code === 'EADDRINUSE'
-          ? `PORT ${port} is already in use (set PORT to another port)`
+          ? `PORT ${port}: the port is already in use (set PORT to another port)`
           : `PORT ${port} cannot be used: ${error.message}`,
       ),
     );
