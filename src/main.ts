@@ -1,5 +1,5 @@
 import { loadServiceConfig, ConfigError } from './config/app-config.js';
-import { startBridge, type StartupLog } from './bootstrap.js';
+import type { StartupLog } from './bootstrap.js';
 import { createStartupLogger } from './common/logging.js';
 
 function explain(error: unknown): string {
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     log: (message) => logger.info(message),
     warn: (message) => logger.warn(message),
   };
+  // Loaded after the checks, so a configuration mistake is reported without loading the app.
+  const { startBridge } = await import('./bootstrap.js');
   const bridge = await startBridge(config, log);
   // The pid is what SIGHUP (reload keys) and SIGTERM go to; under `npm start` it is not npm's.
   log.log(
