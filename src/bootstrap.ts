@@ -42,7 +42,7 @@ export async function openDatabase(config: AppConfig, log: StartupLog): Promise<
       });
   if (embedded)
     log.log(
-      `using the embedded PostgreSQL under ${config.dataDir} (set DATABASE_URL to use a server)`,
+      `using the embedded PostgreSQL under ${embedded.dataDir} (set DATABASE_URL to use a server)`,
     );
   const url = embedded?.url ?? config.databaseUrl!;
   try {

@@ -1,10 +1,6 @@
-import { loadConfig, ConfigError } from './config/app-config.js';
-import { startBridge, type StartupLog } from './bootstrap.js';
-
-const log: StartupLog = {
-  log: (message) => console.log(JSON.stringify({ level: 'info', msg: message })),
-  warn: (message) => console.warn(JSON.stringify({ level: 'warn', msg: message })),
-};
+import { loadServiceConfig, ConfigError } from './config/app-config.js';
+import type { StartupLog } from './bootstrap.js';
+import { createStartupLogger } from './common/logging.js';
 
 function explain(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
@@ -15,10 +11,19 @@ function explain(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // Every configuration problem (environment, job file, port) before the database starts.
+  const config = await loadServiceConfig();
+  const logger = createStartupLogger(config);
+  const log: StartupLog = {
+    log: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+  };
+  // Loaded after the checks, so a configuration mistake is reported without loading the app.
+  const { startBridge } = await import('./bootstrap.js');
   const bridge = await startBridge(config, log);
+  // The pid is what SIGHUP (reload keys) and SIGTERM go to; under `npm start` it is not npm's.
   log.log(
-    `Core-Bucket Bridge listening on port ${config.port} (node ${config.nodeId}, ${config.environment})`,
+    `Core-Bucket Bridge listening on port ${config.port} (node ${config.nodeId}, ${config.environment}, pid ${process.pid})`,
   );
 
   let stopping = false;
@@ -34,8 +39,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
-import type { LevelWithSilent, Logger as Pino } from 'pino';
+import { pino, type LevelWithSilent, type Logger as Pino } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
 import { boundedText } from './bounded-text.js';
@@ -28,6 +28,14 @@ export function createHttpLogger(config: AppConfig): HttpLogger {
       }),
     },
   });
+}
+
+/**
+ * The lines `main` writes before Nest (and its logger) exist, in the same JSON shape as every
+ * later line: time, level, node, msg.
+ */
+export function createStartupLogger(config: Pick<AppConfig, 'logLevel' | 'nodeId'>): Pino {
+  return pino({ level: config.logLevel, base: { node: config.nodeId } });
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

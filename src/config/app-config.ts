@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, resolve } from 'node:path';
+import { parseJobs } from '../automation/jobs/job-config.js';
 import { ProblemsError } from '../common/problems.error.js';
 
 export type Environment = 'development' | 'production' | 'test';
@@ -240,6 +243,57 @@ function readEnvironment(reader: EnvReader): Environment {
 
 /** Reads and validates the environment; throws `ConfigError` listing every problem. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const { config, problems } = readConfig(env, cwd);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * What the service needs before it touches the database: the environment, the automation job
+ * file (syntax and schema; plugin names are checked once plugins are discovered) and a free
+ * `PORT`, every problem reported at once.
+ */
+export async function loadServiceConfig(
+  env: Env = process.env,
+  cwd = process.cwd(),
+): Promise<AppConfig> {
+  const { config, problems } = readConfig(env, cwd);
+  problems.push(...jobFileProblems(config.automationConfigPath));
+  if (!problems.some((problem) => problem.startsWith('PORT '))) {
+    const portProblem = await portInUseProblem(config.port);
+    if (portProblem) problems.push(portProblem);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function jobFileProblems(path: string): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return [`AUTOMATION_CONFIG ${path} cannot be read as JSON: ${(error as Error).message}`];
+  }
+  return parseJobs(raw).problems.map((problem) => `AUTOMATION_CONFIG ${path}: ${problem}`);
+}
+
+/** A bind-and-release probe; port 0 (any free port) never collides. */
+async function portInUseProblem(port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolvePromise(
+        error.code === 'EADDRINUSE'
+          ? `PORT ${port}: the port is already in use (set PORT to another port)`
+          : `PORT ${port} cannot be used: ${error.message}`,
+      ),
+    );
+    probe.listen(port, () => probe.close(() => resolvePromise(undefined)));
+  });
+}
+
+function readConfig(env: Env, cwd: string): { config: AppConfig; problems: string[] } {
   const reader = new EnvReader(env);
   const environment = readEnvironment(reader);
   const isProduction = environment === 'production';
@@ -346,6 +400,5 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     reader.problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
-  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return config;
+  return { config, problems: reader.problems };
 }

