@@ -272,9 +272,12 @@ export class DemoScenario {
       `${file} holds ${found.length} of the ${wanted.size} heartbeats sent (sequences ${[...wanted].join(', ')})`,
     );
     this.narrator.ok(`${file}: all ${wanted.size} heartbeats of the demo and its nodes, e.g.`);
-    found
-      .slice(0, 2)
-      .forEach((line) => this.narrator.note(line.length > 140 ? `${line.slice(0, 139)}…` : line));
+    for (const line of found.slice(0, 2)) {
+      const { sequence, module, node, status, time } = JSON.parse(line) as Record<string, unknown>;
+      this.narrator.note(
+        JSON.stringify({ sequence, module, node, status, time }).replace(/}$/, ', "hash": …}'),
+      );
+    }
   }
 
   private async securityFigures(): Promise<void> {
