@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
+  existsSync,
   closeSync,
   mkdtempSync,
   openSync,
@@ -22,6 +23,7 @@ import {
 } from '../../config/app-config.js';
 import { stopOrphanedPostmaster } from '../../database/embedded/orphan-postmaster.js';
 import { within } from '../../common/within.js';
+import { keyPaths } from '../../security/key-files.js';
 import { StepFailure } from './narrator.js';
 
 /** The repository root and the service's entry point, from `dist/src/cli/demo/`. */
@@ -78,6 +80,12 @@ export class DemoBridge {
       const problem = await noAnswer(config.bridgeUrl);
       if (problem === undefined) {
         this.say(`Using the bridge at BRIDGE_URL ${config.bridgeUrl} (it answers)`);
+        const missing = missingSecrets(config);
+        if (missing.length > 0) {
+          throw new StepFailure(
+            `a bridge the demo did not start is reached with its own keys and JWT secret (run the demo with that bridge's KEYS_DIR and JWT_SECRET): ${missing.join('; ')}`,
+          );
+        }
         this.url = config.bridgeUrl;
         this.config = config;
         return;
@@ -125,6 +133,7 @@ export class DemoBridge {
       closeSync(output);
     }
     this.exited = once(this.child, 'exit');
+    this.say(`  bridge: process ${this.child.pid}, output in ${this.outputFile}`);
     await this.waitUntilReady();
   }
 
@@ -195,6 +204,18 @@ export class DemoBridge {
     }
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** What signing, minting and checking the checkpoint need that `config` does not have. */
+function missingSecrets(config: AppConfig): string[] {
+  const paths = keyPaths(config.keysDir);
+  const missing = [paths.privateKey, paths.checkpointKey]
+    .filter((path) => !existsSync(path))
+    .map((path) => `${path} is missing`);
+  if (!config.jwtSecret && !existsSync(paths.jwtSecret)) {
+    missing.push(`JWT_SECRET is unset and ${paths.jwtSecret} is missing`);
+  }
+  return missing;
 }
 
 /** Why `url` gives no HTTP answer at all, or undefined when it answers (with any status). */
