@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { isProcessAlive } from '../src/database/embedded/fs-process.js';
 import { createTestKeys } from './support/keys.js';
 import { TEST_JWT_SECRET } from './support/requests.js';
 import { buildService } from './support/server-process.js';
@@ -48,15 +49,6 @@ function demoFolders(): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith('bridge-demo-'));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('npm run demo', () => {
   beforeAll(() => buildService(), 180_000);
 
@@ -73,7 +65,7 @@ describe('npm run demo', () => {
     const workDir = /^Starting a bridge on \S+ .* in (\S+)$/m.exec(output)![1];
     const pid = Number(/bridge: process (\d+),/.exec(output)![1]);
     expect(existsSync(workDir)).toBe(false);
-    expect(isAlive(pid)).toBe(false);
+    expect(await isProcessAlive(pid)).toBe(false);
     expect(processesNaming(workDir)).toEqual([]);
   }, 120_000);
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { killAllNodes } from '../automation/runner/node-supervisor.js';
 import { INSIGHT_TTL_SECONDS, insightLink, parseCli, runCli } from './cli-support.js';
 import { DemoBridge } from './demo/demo-bridge.js';
 import { DemoScenario } from './demo/demo-scenario.js';
@@ -31,6 +32,7 @@ runCli(async () => {
   const bridge = new DemoBridge((line) => narrator.plain(line));
   const interrupt = (signal: NodeJS.Signals) => {
     narrator.failed(`${signal}: stopping what the demo started`);
+    killAllNodes();
     void bridge.stop().finally(() => process.exit(INTERRUPTED));
   };
   process.once('SIGINT', interrupt);
@@ -63,7 +65,9 @@ runCli(async () => {
       `InsightFlow: ${insightLink(bridge.url, scenario!.adminToken(INSIGHT_TTL_SECONDS))}`,
     );
     narrator.plain(`Its output: ${bridge.outputFile}`);
-    narrator.plain(`Stop it with: kill ${pid} && rm -rf ${bridge.workDir}`);
+    narrator.plain(
+      `Stop it with: kill ${pid}   (it stops its database), then: rm -rf ${bridge.workDir}`,
+    );
   } else {
     await bridge.stop();
   }
