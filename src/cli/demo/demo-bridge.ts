@@ -245,7 +245,8 @@ async function isReady(url: string): Promise<boolean> {
 function startupMessage(line: string): string | undefined {
   try {
     const { msg } = JSON.parse(line) as { msg?: unknown };
-    return typeof msg === 'string' && STARTUP_LINE.test(msg) ? msg : undefined;
+    // What follows a "; " is advice for a bridge someone runs, not for this one.
+    return typeof msg === 'string' && STARTUP_LINE.test(msg) ? msg.split('; ')[0] : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILT_IN_PLUGINS_DIR } from '../../automation/plugins/plugin-loader.js';
-import { AutomationRunner } from '../../automation/runner/automation-runner.js';
 import {
   BridgeClient,
   rejection,
@@ -25,6 +21,8 @@ import { resolveJwtSecret } from '../../security/security-secrets.js';
 import { tokensFromConfig } from '../../security/sender-tokens.js';
 import { TokenService } from '../../security/token.service.js';
 import type { DemoBridge } from './demo-bridge.js';
+import { showMirroredHeartbeats } from './heartbeat-log.js';
+import { runNodeRound } from './node-round.js';
 import { checkCheckpointOffline } from './offline-checkpoint.js';
 import { expectThat, short, StepFailure, type Narrator } from './narrator.js';
 
@@ -32,8 +30,6 @@ import { expectThat, short, StepFailure, type Narrator } from './narrator.js';
 const DEMO_MODULE = 'demo';
 const NODES = ['demo-node-1', 'demo-node-2', 'demo-node-3'];
 const ADMIN_TOKEN_TTL_SECONDS = 600;
-/** The log mirror is written by a stream: give it a moment to reach the file. */
-const MIRROR_WAIT_MS = 3000;
 
 export interface DemoStep {
   title: string;
@@ -180,45 +176,13 @@ export class DemoScenario {
     });
   }
 
-  private async plugins(): Promise<void> {
-    const reportsDir = join(this.bridge.workDir, 'automation');
-    const runner = new AutomationRunner(
-      this.config,
-      {
-        nodes: NODES,
-        jobFile: this.config.automationConfigPath,
-        pluginDirs: this.config.pluginDirs ?? [BUILT_IN_PLUGINS_DIR],
-        only: [],
-        reportsDir,
-        nodeEnv: this.bridge.nodeEnv,
-      },
-      (line) => this.narrator.note(line),
-    );
-    this.narrator.request(
-      `the automation runner (npm run automation -- --once): ${NODES.join(', ')}, a process each`,
-    );
-    await runner.preflight().catch((error: Error) => {
-      throw new StepFailure(error.message);
+  private plugins(): Promise<void> {
+    return runNodeRound(this.narrator, {
+      config: this.config,
+      nodes: NODES,
+      reportsDir: join(this.bridge.workDir, 'automation'),
+      nodeEnv: this.bridge.nodeEnv,
     });
-    const round = await runner.round();
-    const failures = [
-      ...[...round.nodeFailures].map(([node, why]) => `${node} could not run: ${why}`),
-      ...round.records
-        .filter((record) => record.outcome !== 'succeeded')
-        .map((record) => `${record.node} ${record.job} ${record.outcome}: ${record.error}`),
-    ];
-    expectThat(round.ok, failures.join('; ') || 'the round did not succeed');
-    for (const node of NODES) {
-      const summary = readFileSync(join(reportsDir, node, 'daily_log.txt'), 'utf8')
-        .trim()
-        .split('\n');
-      const pid = /started node process (\d+)/.exec(
-        readFileSync(join(reportsDir, node, 'engine.log'), 'utf8'),
-      );
-      this.narrator.ok(`${node} (pid ${pid?.[1] ?? '?'}): ${summary.at(-1)!.replace(/^\S+ /, '')}`);
-    }
-    const files = readdirSync(join(reportsDir, NODES[0])).join(', ');
-    this.narrator.note(`reports in ${reportsDir}/<node>/: ${files}`);
   }
 
   private async heartbeatsVisible(): Promise<void> {
@@ -250,34 +214,15 @@ export class DemoScenario {
     if (!this.config.logDir) {
       return this.narrator.note('LOG_DIR is none here: the heartbeat.log mirror is not checked');
     }
-    const file = join(this.config.logDir, 'heartbeat.log');
     const sent = await this.entriesSince(this.before!.chain.length, this.adminToken());
-    const wanted = new Set(
-      sent
-        .filter((entry) => entry.type === 'heartbeat' && isDemoSender(entry.module))
-        .map((entry) => entry.sequence),
+    const sequences = sent
+      .filter((entry) => entry.type === 'heartbeat' && isDemoSender(entry.module))
+      .map((entry) => entry.sequence);
+    await showMirroredHeartbeats(
+      this.narrator,
+      join(this.config.logDir, 'heartbeat.log'),
+      sequences,
     );
-    let found: string[] = [];
-    const deadline = Date.now() + MIRROR_WAIT_MS;
-    do {
-      const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
-      found = lines.filter(
-        (line) => line && wanted.has((JSON.parse(line) as { sequence: number }).sequence),
-      );
-      if (found.length === wanted.size) break;
-      await sleep(200);
-    } while (Date.now() < deadline);
-    expectThat(
-      found.length === wanted.size,
-      `${file} holds ${found.length} of the ${wanted.size} heartbeats sent (sequences ${[...wanted].join(', ')})`,
-    );
-    this.narrator.ok(`${file}: all ${wanted.size} heartbeats of the demo and its nodes, e.g.`);
-    for (const line of found.slice(0, 2)) {
-      const { sequence, module, node, status, time } = JSON.parse(line) as Record<string, unknown>;
-      this.narrator.note(
-        JSON.stringify({ sequence, module, node, status, time }).replace(/}$/, ', "hash": …}'),
-      );
-    }
   }
 
   private async securityFigures(): Promise<void> {
