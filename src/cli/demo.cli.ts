@@ -3,7 +3,7 @@ import { killAllNodes } from '../automation/runner/node-supervisor.js';
 import { INSIGHT_TTL_SECONDS, insightLink, parseCli, runCli } from './cli-support.js';
 import { DemoBridge } from './demo/demo-bridge.js';
 import { DemoScenario } from './demo/demo-scenario.js';
-import { Narrator, StepFailure } from './demo/narrator.js';
+import { Narrator } from './demo/narrator.js';
 
 const USAGE = `Usage: npm run demo [-- --keep]
 
@@ -41,7 +41,7 @@ runCli(async () => {
   let failure: string | undefined;
   let scenario: DemoScenario | undefined;
   try {
-    narrator.heading('Core-Bucket Bridge demo');
+    narrator.plain('Core-Bucket Bridge demo');
     failure = 'start-up';
     await bridge.open();
     scenario = new DemoScenario(bridge, narrator);
@@ -53,24 +53,23 @@ runCli(async () => {
     }
     failure = undefined;
   } catch (error) {
-    const detail = error instanceof StepFailure ? error.message : `${(error as Error).message}`;
-    narrator.failed(`${failure} did not behave: ${detail}`);
+    narrator.failed(`${failure} did not behave: ${(error as Error).message}`);
   }
 
-  if (failure === undefined && flags.keep && bridge.started) {
-    const pid = bridge.pid;
-    bridge.keep();
+  if (failure === undefined && flags.keep) {
     narrator.heading('The bridge keeps running (--keep)');
     narrator.plain(
       `InsightFlow: ${insightLink(bridge.url, scenario!.adminToken(INSIGHT_TTL_SECONDS))}`,
     );
-    narrator.plain(`Its output: ${bridge.outputFile}`);
-    narrator.plain(
-      `Stop it with: kill ${pid}   (it stops its database), then: rm -rf ${bridge.workDir}`,
-    );
-  } else {
-    await bridge.stop();
+    if (bridge.started) {
+      narrator.plain(`Its output: ${bridge.outputFile}`);
+      narrator.plain(
+        `Stop it with: kill ${bridge.pid}   (it stops its database), then: rm -rf ${bridge.workDir}`,
+      );
+      bridge.keep();
+    }
   }
+  await bridge.stop();
   if (failure !== undefined) {
     narrator.plain(`\nDemo FAILED at ${failure} after ${seconds()} s`);
     process.exitCode = 1;

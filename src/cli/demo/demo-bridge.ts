@@ -176,10 +176,10 @@ export class DemoBridge {
     }
   }
 
-  /** Leaves the started bridge running after the demo exits (`--keep`). */
+  /** Leaves the started bridge, and its folder, as they are when the demo exits (`--keep`). */
   keep(): void {
     this.child?.unref();
-    this.child = undefined;
+    this.stopping = Promise.resolve();
   }
 
   /** Stops the started bridge (which stops its database), then removes the temporary folder. */
