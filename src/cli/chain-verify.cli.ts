@@ -20,6 +20,7 @@ import {
   type Checkpoint,
 } from '../provenance/checkpoint-note.js';
 import { leafHash, MerkleRootAccumulator } from '../provenance/merkle.js';
+import { checkConsistency } from '../provenance/checkpoint-consistency.js';
 import { SignatureAudit, type SignatureReport } from '../provenance/signature-audit.js';
 import { fail, parseCli, runCli } from './cli-support.js';
 import {
@@ -265,46 +266,6 @@ function describeVerdict(verdict: ChainVerdict): string {
     `chain BROKEN at sequence ${verdict.first_invalid_sequence}: ${verdict.reason}\n` +
     `  ${verdict.detail}; ${verdict.length} entries read`
   );
-}
-
-function checkConsistency(
-  checkpoint: Checkpoint,
-  chainLength: number,
-  walk: ChainWalkResult,
-  roots: MerkleRootAccumulator,
-): { consistent: boolean; text: string } {
-  const found = walk.hashAt(checkpoint.length);
-  const root = roots.rootAt(checkpoint.length)?.toString('hex');
-  if (found === checkpoint.headHash && checkpoint.rootHash === undefined) {
-    return {
-      consistent: true,
-      text: `consistent, the chain has the signed head at this length (signed before the Merkle tree: no root to compare)`,
-    };
-  }
-  if (found === checkpoint.headHash && root === checkpoint.rootHash) {
-    return {
-      consistent: true,
-      text: `consistent, the chain has the signed head at this length and its Merkle root ${root}`,
-    };
-  }
-  if (found === checkpoint.headHash) {
-    return {
-      consistent: false,
-      text: `INCONSISTENT: the first ${checkpoint.length} entries have Merkle root ${root ?? 'none'}, the checkpoint signed ${checkpoint.rootHash}`,
-    };
-  }
-  if (found === undefined) {
-    return {
-      consistent: false,
-      text: `INCONSISTENT: the chain has no entry ${checkpoint.length} (${chainLength} entries); entries the checkpoint covers were removed`,
-    };
-  }
-  return {
-    consistent: false,
-    text:
-      `INCONSISTENT: entry ${checkpoint.length} has hash ${found}, the checkpoint signed ` +
-      `${checkpoint.headHash}; history up to sequence ${checkpoint.length} was rewritten`,
-  };
 }
 
 function describeSignatures(report: SignatureReport): string {

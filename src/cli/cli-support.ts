@@ -24,3 +24,11 @@ export function runCli(main: () => Promise<void> | void): void {
       fail(error instanceof ConfigError ? error.message : `Error: ${(error as Error).message}`, 1),
     );
 }
+
+/** A dashboard link's token lives this long unless told otherwise. */
+export const INSIGHT_TTL_SECONDS = 900;
+
+/** The InsightFlow link of the bridge at `baseUrl`: the token rides in the fragment, which the browser never sends. */
+export function insightLink(baseUrl: string, token: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/insight#token=${token}`;
+}

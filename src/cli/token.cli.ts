@@ -2,7 +2,7 @@ import { loadConfig } from '../config/app-config.js';
 import { isRole, type Role } from '../security/role.js';
 import { resolveJwtSecret } from '../security/security-secrets.js';
 import { TokenService } from '../security/token.service.js';
-import { fail, parseCli, runCli } from './cli-support.js';
+import { fail, INSIGHT_TTL_SECONDS, insightLink, parseCli, runCli } from './cli-support.js';
 
 const USAGE = `Usage: npm run token -- --role <module|automation|admin|auditor> [--role ...] [--sub <module>] [--ttl <seconds>]
        npm run insight [-- --role auditor] [--ttl <seconds>]
@@ -12,9 +12,6 @@ KEYS_DIR/jwt-secret). --sub binds a module token to one module. --ttl defaults t
 --insight (what \`npm run insight\` passes) prints a link that opens the InsightFlow dashboard of
 the bridge on PORT with a short-lived token (admin unless --role says otherwise, --ttl 900) in the
 URL fragment, which the browser never sends to the server.`;
-
-/** A dashboard link's token lives this long unless --ttl says otherwise. */
-const INSIGHT_TTL_SECONDS = 900;
 
 runCli(() => {
   const flags = parseCli(
@@ -44,5 +41,5 @@ runCli(() => {
     subject: flags.sub,
     ttlSeconds: ttl,
   });
-  console.log(flags.insight ? `http://localhost:${config.port}/insight#token=${token}` : token);
+  console.log(flags.insight ? insightLink(`http://localhost:${config.port}`, token) : token);
 });

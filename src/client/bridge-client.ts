@@ -22,6 +22,13 @@ export interface AcceptedEntry {
   received_at: string;
 }
 
+/** An HTTP answer: the status, the body parsed as JSON (undefined if it is not JSON), the text. */
+export interface BridgeAnswer {
+  status: number;
+  body: unknown;
+  text: string;
+}
+
 /** What was sent and how the bridge answered. */
 export interface SentEvent {
   body: SignedBody;
@@ -139,16 +146,20 @@ export class BridgeClient {
   }
 
   /** Any answer of an unauthenticated GET, e.g. the liveness probe. */
-  async getPublic(path: string): Promise<{ status: number; body: unknown }> {
+  async getPublic(path: string): Promise<BridgeAnswer> {
     return this.request('GET', path, undefined);
   }
 
-  private async request(
+  /**
+   * One call and whatever the bridge answers, rejections included (the demo shows them). Throws
+   * only when there is no answer.
+   */
+  async request(
     method: 'GET' | 'POST',
     path: string,
     token: string | undefined,
     body?: SignedBody,
-  ): Promise<{ status: number; body: unknown }> {
+  ): Promise<BridgeAnswer> {
     const base = this.options.baseUrl().replace(/\/+$/, '');
     const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS)];
     if (this.options.signal) signals.push(this.options.signal);
@@ -170,15 +181,12 @@ export class BridgeClient {
       );
     }
     const text = await response.text();
-    return { status: response.status, body: parseJson(text) };
+    return { status: response.status, body: parseJson(text), text };
   }
 }
 
-function rejection(
-  method: string,
-  path: string,
-  answer: { status: number; body: unknown },
-): BridgeRejectedError {
+/** The error of an answer a call did not expect, naming the status, reason and message. */
+export function rejection(method: string, path: string, answer: BridgeAnswer): BridgeRejectedError {
   const body = (answer.body ?? {}) as { reason?: unknown; message?: unknown };
   const reason = typeof body.reason === 'string' ? body.reason : undefined;
   const detail = typeof body.message === 'string' ? `: ${body.message}` : '';

@@ -135,6 +135,24 @@ export const CONFIG_ENV_NAMES = [
   'AUTOMATION_MODULES_MAX',
 ] as const;
 
+export type ConfigEnvName = (typeof CONFIG_ENV_NAMES)[number];
+
+/** Whether `name` is set (non-blank), as opposed to left to its default. */
+export function isConfigured(name: ConfigEnvName, env: Env = process.env): boolean {
+  return env[name]?.trim() ? true : false;
+}
+
+/**
+ * This process's environment with `overrides` on top, for a child process (a bridge the demo
+ * starts, runner nodes): the child keeps PATH and the like. A blank value unsets a setting.
+ */
+export function environmentWith(
+  overrides: Partial<Record<ConfigEnvName, string>>,
+  env: Env = process.env,
+): Env {
+  return { ...env, ...overrides };
+}
+
 /** A signed-note key name: printable ASCII, no space and no "+" (C2SP signed-note). */
 const CHECKPOINT_ORIGIN = /^[\x21-\x2a\x2c-\x7e]{1,256}$/;
 

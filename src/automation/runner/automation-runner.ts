@@ -18,6 +18,8 @@ export interface RunnerSettings {
   /** Run only these jobs (all when empty). */
   only: string[];
   reportsDir: string;
+  /** The node processes' environment (default: the runner's own), e.g. another bridge's keys. */
+  nodeEnv?: NodeJS.ProcessEnv;
 }
 
 export interface RoundResult {
@@ -85,6 +87,7 @@ export class AutomationRunner {
             jobFile: this.settings.jobFile,
             pluginDirs: this.settings.pluginDirs,
             only: this.settings.only,
+            env: this.settings.nodeEnv,
           },
           report,
           (record) => this.print(formatRecord(record)),

@@ -20,6 +20,8 @@ export interface NodeOptions {
   pluginDirs: readonly string[];
   /** Run only these jobs (all when empty). */
   only: readonly string[];
+  /** The node process's environment (default: the runner's own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Every node process alive, so the runner can stop them all when it is interrupted. */
@@ -132,7 +134,7 @@ class NodeProcess {
         ['--jobs', options.jobFile],
         ...options.pluginDirs.map((dir) => ['--plugins', dir]),
       ].flat(),
-      { silent: true },
+      { silent: true, env: options.env },
     );
     liveNodes.add(child);
     const exited = once(child, 'exit').then(([code, signal]) => {
