@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
+import { buildApiDocument } from './api-reference/api-document.js';
+import { ApiReference } from './api-reference/api-reference.controller.js';
 import { AppModule, type AppDependencies } from './app.module.js';
 import { AppLogger } from './common/logging.js';
 import type { AppConfig } from './config/app-config.js';
@@ -88,6 +90,7 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
   });
   app.useLogger(app.get(AppLogger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');
+  app.get(ApiReference).publish(buildApiDocument(app));
   return app;
 }
 

@@ -23,7 +23,7 @@ import { SignedKindOf } from './route-metadata.js';
 import { SignedHeartbeatDto, SignedUpdateDto } from './signed-body.dto.js';
 import type { BridgeRequest, SignedEnvelope, SignedKind } from './signed-request.js';
 
-const BODY_SHAPES: Record<SignedKind, ClassConstructor<object>> = {
+export const BODY_SHAPES: Record<SignedKind, ClassConstructor<object>> = {
   update: SignedUpdateDto,
   heartbeat: SignedHeartbeatDto,
 };

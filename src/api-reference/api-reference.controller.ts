@@ -1,0 +1,79 @@
+import { Controller, Get, Injectable, Param, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiParam, type OpenAPIObject } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { NotFoundError } from '../common/rejection.js';
+import { Public } from '../security/decorators.js';
+import { Answers } from './route-answers.js';
+import {
+  DOCS_ASSET_NAMES,
+  DOCS_CSP,
+  DOCS_PAGE,
+  loadDocsAssets,
+  type DocsAsset,
+} from './swagger-ui-assets.js';
+
+/** The document `buildApiDocument` made when the app was built, kept serialized. */
+@Injectable()
+export class ApiReference {
+  private json: string | undefined;
+
+  publish(document: OpenAPIObject): void {
+    this.json = JSON.stringify(document);
+  }
+
+  documentJson(): string {
+    if (this.json === undefined) throw new NotFoundError('The API reference was not published');
+    return this.json;
+  }
+}
+
+const text = (type: string, description: string) => ({
+  description,
+  content: { [type]: { schema: { type: 'string' } } },
+});
+
+/** SPEC §12: the OpenAPI document and Swagger UI over it, public (they describe, never reveal). */
+@Controller('docs')
+@Public()
+export class ApiReferenceController {
+  private readonly assets = loadDocsAssets();
+
+  constructor(private readonly reference: ApiReference) {}
+
+  @Get()
+  @ApiOkResponse(text('text/html', 'The browsable reference (Swagger UI)'))
+  page(@Res() response: Response): void {
+    this.send({ type: 'text/html; charset=utf-8', body: DOCS_PAGE }, response);
+  }
+
+  @Get('openapi.json')
+  @ApiOkResponse({
+    description: 'This document (OpenAPI 3.1)',
+    content: { 'application/json': { schema: { type: 'object' } } },
+  })
+  document(@Res() response: Response): void {
+    this.send({ type: 'application/json', body: this.reference.documentJson() }, response);
+  }
+
+  @Get('assets/:name')
+  @ApiParam({ name: 'name', enum: DOCS_ASSET_NAMES })
+  @ApiOkResponse(text('application/octet-stream', "A file of the reference's page"))
+  @Answers(['not_found'])
+  asset(@Param('name') name: string, @Res() response: Response): void {
+    const asset = this.assets.get(name);
+    if (!asset) throw new NotFoundError('No such asset');
+    this.send(asset, response);
+  }
+
+  private send(asset: DocsAsset, response: Response): void {
+    response
+      .status(200)
+      .set({
+        'Content-Type': asset.type,
+        'Content-Security-Policy': DOCS_CSP,
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'no-cache',
+      })
+      .send(asset.body);
+  }
+}
