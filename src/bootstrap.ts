@@ -90,7 +90,7 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
   });
   app.useLogger(app.get(AppLogger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');
-  app.get(ApiReference).publish(buildApiDocument(app));
+  app.get(ApiReference).publish(() => buildApiDocument(app));
   return app;
 }
 

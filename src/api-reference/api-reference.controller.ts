@@ -12,17 +12,20 @@ import {
   type DocsAsset,
 } from './swagger-ui-assets.js';
 
-/** The document `buildApiDocument` made when the app was built, kept serialized. */
+/** The document of the app, built when first asked for (about 100 ms, off the start-up path). */
 @Injectable()
 export class ApiReference {
+  private build: (() => OpenAPIObject) | undefined;
   private json: string | undefined;
 
-  publish(document: OpenAPIObject): void {
-    this.json = JSON.stringify(document);
+  publish(build: () => OpenAPIObject): void {
+    this.build = build;
+    this.json = undefined;
   }
 
   documentJson(): string {
-    if (this.json === undefined) throw new NotFoundError('The API reference was not published');
+    if (!this.build) throw new NotFoundError('The API reference was not published');
+    this.json ??= JSON.stringify(this.build());
     return this.json;
   }
 }
