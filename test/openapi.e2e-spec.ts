@@ -1,3 +1,6 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
@@ -5,6 +8,8 @@ import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
+import { VECTORS_DIR } from './support/vectors.js';
+import { canonicalJson } from '../src/common/canonical-json.js';
 import { REASONS, type Reason } from '../src/common/reasons.js';
 import type { JsonObject } from '../src/common/canonical-json.js';
 
@@ -141,6 +146,16 @@ describe('OpenAPI reference (SPEC §12)', () => {
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(served.length).toBeGreaterThan(20);
+    const undescribed = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, OperationObject>)
+        .filter(([, operation]) =>
+          Object.entries(operation.responses).every(
+            ([status, response]) => !/^2/.test(status) || !(response as ResponseObject).content,
+          ),
+        )
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(undescribed).toEqual([]);
     expect([...documented].sort()).toEqual([...new Set(served)].sort());
   });
 
@@ -182,6 +197,31 @@ describe('OpenAPI reference (SPEC §12)', () => {
     expect(reasonsOf('get', '/provenance/entries/{sequence}')).toEqual(
       expect.arrayContaining(['invalid_parameter', 'not_found']),
     );
+  });
+
+  it('describes the signed bodies with examples that verify', () => {
+    const publicKey = createPublicKey(readFileSync(join(VECTORS_DIR, 'test-public.pem')));
+    for (const path of ['/core/update', '/core/heartbeat']) {
+      const media = (document.paths[path].post as OperationObject).requestBody as {
+        content: Record<
+          string,
+          { schema: object; example: { payload: JsonObject; signature: string } }
+        >;
+      };
+      const { schema, example } = media.content['application/json'];
+      const validate = compile(schema);
+      expect({ path, valid: validate(example), errors: validate.errors }).toEqual({
+        path,
+        valid: true,
+        errors: null,
+      });
+      const signedBytes = Buffer.from(canonicalJson(example.payload), 'utf8');
+      expect(
+        verify('sha256', signedBytes, publicKey, Buffer.from(example.signature, 'base64')),
+      ).toBe(true);
+      // What the service refuses as malformed, the schema refuses too.
+      expect(validate({ ...example, payload: { ...example.payload, nonce: 'short' } })).toBe(false);
+    }
   });
 
   it('validates real answers against the documented schemas', async () => {

@@ -91,6 +91,9 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     describeAccess(operation, reflector, [method, controller]);
     const kind = reflector.get(SignedKindOf, method);
     if (kind) {
+      operation.description +=
+        '\n\nA signed request: the signature covers the UTF-8 bytes of the RFC 8785 (JCS) form of `payload`; ' +
+        'the checks run in this order: token, role, body, signature, module, freshness, nonce.';
       operation.requestBody = {
         required: true,
         content: {
