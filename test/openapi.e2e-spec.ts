@@ -179,9 +179,12 @@ describe('OpenAPI reference (SPEC §12)', () => {
     const reasonsOf = (method: 'get' | 'post', path: string) =>
       Object.values((document.paths[path][method] as OperationObject).responses).flatMap(
         (response) => {
+          type Body = { $ref?: string; properties?: { reason?: { enum?: string[] } } };
           const schema = (response as ResponseObject).content?.['application/json']?.schema as
-            { properties?: { reason?: { enum?: string[] } } } | undefined;
-          return schema?.properties?.reason?.enum ?? [];
+            Body | undefined;
+          const named = schema?.$ref?.replace('#/components/schemas/', '');
+          const body = named ? (document.components?.schemas?.[named] as Body) : schema;
+          return body?.properties?.reason?.enum ?? [];
         },
       );
     expect(reasonsOf('post', '/core/heartbeat')).toEqual(

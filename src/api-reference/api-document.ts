@@ -13,7 +13,9 @@ import {
 } from '@nestjs/swagger';
 import { ALL_REASONS, REASONS, type Reason } from '../common/reasons.js';
 import { APP_VERSION } from '../health/app-version.js';
+import type { Role } from '../security/role.js';
 import { Public, Roles, SignedKindOf } from '../security/route-metadata.js';
+import type { SignedKind } from '../security/signed-request.js';
 import { BODY_SHAPES } from '../security/signed-body.interceptor.js';
 import { ACCEPTED_EXAMPLES, SIGNED_BODY_EXAMPLES } from './examples.js';
 import { RESPONSE_SCHEMAS } from './response-schemas.js';
@@ -74,6 +76,7 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     ...config.components,
     schemas: {
       ...RESPONSE_SCHEMAS,
+      /** Every reason; each operation narrows `reason` to what it can answer. */
       Rejection: rejectionSchema(ALL_REASONS),
       InternalError: INTERNAL_ERROR,
     },
@@ -88,28 +91,15 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     const operation = operations.get(operationId(controller.name, method.name));
     if (!operation)
       throw new Error(`${controller.name}.${method.name} is missing from the document`);
-    describeAccess(operation, reflector, [method, controller]);
+    const targets: [Type, Type] = [method, controller];
+    const open = reflector.getAllAndOverride(Public, targets) ?? false;
+    describeAccess(operation, open ? 'open' : (reflector.getAllAndOverride(Roles, targets) ?? []));
     const kind = reflector.get(SignedKindOf, method);
-    if (kind) {
-      operation.description +=
-        '\n\nA signed request: the signature covers the UTF-8 bytes of the RFC 8785 (JCS) form of `payload`; ' +
-        'the checks run in this order: token, role, body, signature, module, freshness, nonce.';
-      operation.requestBody = {
-        required: true,
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(BODY_SHAPES[kind]) },
-            example: SIGNED_BODY_EXAMPLES[kind],
-          },
-        },
-      };
-      const accepted = operation.responses['201'] as ResponseObject;
-      accepted.content!['application/json'].example = ACCEPTED_EXAMPLES[kind];
-    }
+    if (kind) describeSignedBody(operation, kind);
     describeRejections(
       operation,
       reasonsAnsweredBy({
-        open: reflector.getAllAndOverride(Public, [method, controller]) ?? false,
+        open,
         signed: kind !== undefined,
         parameters: parsesParameters(controller, method.name),
         declared: reflector.get(Answers, method) ?? [],
@@ -163,19 +153,34 @@ function parsesParameters(controller: Type, methodName: string): boolean {
   });
 }
 
-function describeAccess(
-  operation: OperationObject,
-  reflector: Reflector,
-  targets: [Type, Type],
-): void {
-  const open = reflector.getAllAndOverride(Public, targets);
-  const roles = open ? [] : (reflector.getAllAndOverride(Roles, targets) ?? []);
-  operation.security = open ? [] : [{ [BEARER]: [] }];
-  (operation as OperationObject & { 'x-roles': string[] })['x-roles'] = roles;
-  const access = open
-    ? 'Open: no token needed.'
-    : `Roles: ${roles.map((role) => `\`${role}\``).join(', ') || 'none (refused)'}.`;
-  operation.description = [access, operation.description].filter(Boolean).join('\n\n');
+/** The bearer requirement and the roles `@Roles` names (`x-roles`), or none on an open route. */
+function describeAccess(operation: OperationObject, access: 'open' | readonly Role[]): void {
+  const roles = access === 'open' ? [] : [...access];
+  operation.security = access === 'open' ? [] : [{ [BEARER]: [] }];
+  (operation as OperationObject & { 'x-roles': Role[] })['x-roles'] = roles;
+  const summary =
+    access === 'open'
+      ? 'Open: no token needed.'
+      : `Roles: ${roles.map((role) => `\`${role}\``).join(', ') || 'none (refused)'}.`;
+  operation.description = [summary, operation.description].filter(Boolean).join('\n\n');
+}
+
+/** The envelope `@SignedRequest(kind)` reads, with the vectors' examples of it and of its answer. */
+function describeSignedBody(operation: OperationObject, kind: SignedKind): void {
+  operation.description +=
+    '\n\nA signed request: the signature covers the UTF-8 bytes of the RFC 8785 (JCS) form of ' +
+    '`payload`; the checks run in this order: token, role, body, signature, module, freshness, nonce.';
+  operation.requestBody = {
+    required: true,
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(BODY_SHAPES[kind]) },
+        example: SIGNED_BODY_EXAMPLES[kind],
+      },
+    },
+  };
+  const accepted = operation.responses['201'] as ResponseObject;
+  accepted.content!['application/json'].example = ACCEPTED_EXAMPLES[kind];
 }
 
 /** One response per status the route's reasons have, each listing those reasons. */
@@ -195,7 +200,9 @@ function describeRejections(operation: OperationObject, reasons: readonly Reason
         .join('; '),
       content: {
         'application/json': {
-          schema: internal ? INTERNAL_ERROR : rejectionSchema(group),
+          schema: internal
+            ? { $ref: '#/components/schemas/InternalError' }
+            : rejectionSchema(group),
           examples: Object.fromEntries(
             group.map((reason) => [reason, { value: exampleBody(reason) }]),
           ),
