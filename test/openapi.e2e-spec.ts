@@ -28,25 +28,19 @@ function openApiPath(expressPath: string): string {
   return expressPath.replace(/[:*](\w+)/g, '{$1}');
 }
 
+/** `value` with its component refs pointing at `$defs`, where a standalone JSON Schema keeps them. */
+function refsToDefs<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', '"#/$defs/')) as T;
+}
+
 /** OpenAPI 3.1 schemas are JSON Schema 2020-12; their refs point into the document's components. */
 function schemaValidator(document: OpenAPIObject): (schema: object) => ValidateFunction {
   const ajv = new Ajv2020({ allErrors: true });
   addFormats.default(ajv);
   // OpenAPI's own schema keywords, which carry documentation only.
   ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs']);
-  const defs = JSON.parse(
-    JSON.stringify(document.components?.schemas ?? {}).replaceAll(
-      '"#/components/schemas/',
-      '"#/$defs/',
-    ),
-  ) as Record<string, object>;
-  return (schema) =>
-    ajv.compile({
-      ...(JSON.parse(
-        JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'),
-      ) as object),
-      $defs: defs,
-    });
+  const defs = refsToDefs(document.components?.schemas ?? {});
+  return (schema) => ajv.compile({ ...refsToDefs(schema), $defs: defs });
 }
 
 describe('OpenAPI reference (SPEC §12)', () => {
