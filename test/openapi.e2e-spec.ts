@@ -196,6 +196,17 @@ describe('OpenAPI reference (SPEC §12)', () => {
     );
   });
 
+  it('documents the parameters a positive-integer pipe parses as positive integers', () => {
+    const schemaOf = (path: string, name: string) =>
+      (document.paths[path].get!.parameters as { name: string; schema: object }[]).find(
+        (parameter) => parameter.name === name,
+      )?.schema;
+    const positive = { type: 'integer', minimum: 1 };
+    expect(schemaOf('/provenance/entries/{sequence}', 'sequence')).toEqual(positive);
+    expect(schemaOf('/automation/runs', 'limit')).toEqual(positive);
+    expect(schemaOf('/automation/runs', 'job')).toEqual({ type: 'string' });
+  });
+
   it('describes the signed bodies with examples that verify', () => {
     const publicKey = createPublicKey(readFileSync(join(VECTORS_DIR, 'test-public.pem')));
     for (const path of ['/core/update', '/core/heartbeat']) {

@@ -11,6 +11,7 @@ import {
   type ResponseObject,
   type SchemaObject,
 } from '@nestjs/swagger';
+import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import { ALL_REASONS, REASONS, type Reason } from '../common/reasons.js';
 import { APP_VERSION } from '../health/app-version.js';
 import type { Role } from '../security/role.js';
@@ -96,12 +97,14 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     describeAccess(operation, open ? 'open' : (reflector.getAllAndOverride(Roles, targets) ?? []));
     const kind = reflector.get(SignedKindOf, method);
     if (kind) describeSignedBody(operation, kind);
+    const piped = pipedParameters(controller, method.name);
+    describeIntegerParameters(operation, piped);
     describeRejections(
       operation,
       reasonsAnsweredBy({
         open,
         signed: kind !== undefined,
-        parameters: parsesParameters(controller, method.name),
+        parameters: piped.length > 0,
         declared: reflector.get(Answers, method) ?? [],
       }),
     );
@@ -140,17 +143,34 @@ function routeHandlers(app: INestApplication): { controller: Type; method: Type 
   return handlers;
 }
 
-/** Whether a pipe parses one of the handler's `@Query` or `@Param` arguments (and may refuse it). */
-function parsesParameters(controller: Type, methodName: string): boolean {
+/** The handler's `@Query` / `@Param` arguments that a pipe parses (and may refuse). */
+function pipedParameters(
+  controller: Type,
+  methodName: string,
+): { name: string; pipes: unknown[] }[] {
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, methodName) ?? {}) as Record<
     string,
-    { pipes?: unknown[] }
+    { data?: unknown; pipes?: unknown[] }
   >;
-  return Object.entries(args).some(([key, arg]) => {
+  return Object.entries(args).flatMap(([key, arg]) => {
     const type = Number(key.split(':')[0]);
     const parameter = type === RouteParamtypes.QUERY || type === RouteParamtypes.PARAM;
-    return parameter && (arg.pipes?.length ?? 0) > 0;
+    return parameter && arg.pipes?.length ? [{ name: String(arg.data), pipes: arg.pipes }] : [];
   });
+}
+
+/** A parameter `PositiveIntegerPipe` parses is documented as what that pipe accepts. */
+function describeIntegerParameters(
+  operation: OperationObject,
+  piped: { name: string; pipes: unknown[] }[],
+): void {
+  for (const { name, pipes } of piped) {
+    if (!pipes.some((pipe) => pipe instanceof PositiveIntegerPipe)) continue;
+    const parameter = operation.parameters?.find(
+      (candidate) => 'name' in candidate && candidate.name === name,
+    );
+    if (parameter && 'name' in parameter) parameter.schema = { type: 'integer', minimum: 1 };
+  }
 }
 
 /** The bearer requirement and the roles `@Roles` names (`x-roles`), or none on an open route. */
