@@ -8,6 +8,8 @@ import {
   DOCS_ASSET_NAMES,
   DOCS_CSP,
   DOCS_PAGE,
+  DOCS_PATH,
+  DOCUMENT_FILE,
   loadDocsAssets,
   type DocsAsset,
 } from './swagger-ui-assets.js';
@@ -36,7 +38,7 @@ const text = (type: string, description: string) => ({
 });
 
 /** SPEC §12: the OpenAPI document and Swagger UI over it, public (they describe, never reveal). */
-@Controller('docs')
+@Controller(DOCS_PATH)
 @Public()
 export class ApiReferenceController {
   private readonly assets = loadDocsAssets();
@@ -49,7 +51,7 @@ export class ApiReferenceController {
     this.send({ type: 'text/html; charset=utf-8', body: DOCS_PAGE }, response);
   }
 
-  @Get('openapi.json')
+  @Get(DOCUMENT_FILE)
   @ApiOkResponse({
     description: 'This document (OpenAPI 3.1)',
     content: { 'application/json': { schema: { type: 'object' } } },

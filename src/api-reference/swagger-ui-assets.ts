@@ -12,7 +12,8 @@ export const DOCS_CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 export const DOCS_PATH = '/docs';
-export const DOCUMENT_PATH = `${DOCS_PATH}/openapi.json`;
+export const DOCUMENT_FILE = 'openapi.json';
+const DOCUMENT_PATH = `${DOCS_PATH}/${DOCUMENT_FILE}`;
 const ASSETS_PATH = `${DOCS_PATH}/assets`;
 
 /** The files of swagger-ui-dist the page needs, served by the app itself (no CDN). */
