@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DataSource } from 'typeorm';
+import { ApiReferenceModule } from './api-reference/api-reference.module.js';
 import { AutomationModule } from './automation/automation.module.js';
 import { BucketModule } from './bucket/bucket.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
@@ -40,6 +41,7 @@ export class AppModule {
         HealthModule,
         AutomationModule.forRoot(config),
         InsightModule,
+        ApiReferenceModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

@@ -5,6 +5,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
+import { buildApiDocument } from './api-reference/api-document.js';
+import { ApiReference } from './api-reference/api-reference.controller.js';
 import { AppModule, type AppDependencies } from './app.module.js';
 import { closeAfterEarlyAnswer } from './common/bounded-body.js';
 import { AppLogger } from './common/logging.js';
@@ -99,6 +101,7 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
   express.set('trust proxy', dependencies.config.trustProxy);
   app.use(closeAfterEarlyAnswer, securityHeaders, literalMalformedEscapes);
   limitSlowClients(app.getHttpServer(), dependencies.config);
+  app.get(ApiReference).publish(() => buildApiDocument(app));
   return app;
 }
 

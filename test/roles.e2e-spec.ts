@@ -143,6 +143,16 @@ const ROLE_MATRIX: EndpointRule[] = [
   },
   {
     method: 'get',
+    path: '/docs',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
+  },
+  {
+    method: 'get',
+    path: '/docs/openapi.json',
+    expected: { module: 200, automation: 200, admin: 200, auditor: 200, none: 200 },
+  },
+  {
+    method: 'get',
     path: '/insight/api/summary',
     expected: { module: 403, automation: 403, admin: 200, auditor: 200, none: 401 },
   },

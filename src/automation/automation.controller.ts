@@ -1,4 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
+import { Answers } from '../api-reference/route-answers.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import { Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
@@ -12,11 +15,15 @@ export class AutomationController {
   constructor(private readonly automation: AutomationService) {}
 
   @Get('jobs')
+  @ApiOkResponse({ schema: schemaRef('JobList') })
   jobs(): Promise<JobList> {
     return this.automation.jobs();
   }
 
   @Get('runs')
+  @ApiQuery({ name: 'job', required: false, type: String })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiOkResponse({ schema: schemaRef('RunList') })
   runs(
     @Query('job') job: unknown,
     @Query('limit', new PositiveIntegerPipe(50)) limit: number,
@@ -27,6 +34,8 @@ export class AutomationController {
   /** 202 with the run id; 404 for an unknown job; 409 while the job is running. */
   @Post('jobs/:name/run')
   @HttpCode(202)
+  @ApiAcceptedResponse({ schema: schemaRef('RunStarted') })
+  @Answers(['unknown_job', 'job_running', 'store_unavailable', 'shutting_down'])
   runNow(@Param('name') name: string): Promise<{ run_id: number; job: string; outcome: string }> {
     return this.automation.runNow(name);
   }

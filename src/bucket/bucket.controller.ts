@@ -1,4 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
 import { Roles, SignedRequest, Verified } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { VerifiedEnvelope } from '../security/signed-request.js';
@@ -17,6 +19,7 @@ export class BucketController {
   @HttpCode(201)
   @Roles([Role.Module, Role.Admin])
   @SignedRequest('update')
+  @ApiCreatedResponse({ description: 'Stored and chained', schema: schemaRef('Accepted') })
   update(@Verified() envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
     return this.intake.acceptUpdate(envelope);
   }
@@ -25,12 +28,14 @@ export class BucketController {
   @HttpCode(201)
   @Roles([Role.Module, Role.Automation, Role.Admin])
   @SignedRequest('heartbeat')
+  @ApiCreatedResponse({ description: 'Stored and chained', schema: schemaRef('Accepted') })
   heartbeat(@Verified() envelope: VerifiedEnvelope): Promise<AcceptedResponse> {
     return this.intake.acceptHeartbeat(envelope);
   }
 
   @Get('bucket/status')
   @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
+  @ApiOkResponse({ schema: schemaRef('BucketStatus') })
   status(@Query() query: StatusQuery): Promise<BucketStatus> {
     return this.statusService.status(query);
   }

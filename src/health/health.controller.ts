@@ -1,4 +1,6 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public, Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
@@ -21,6 +23,8 @@ export class HealthController {
   @Get('health/live')
   @Public()
   @HealthCheck()
+  @ApiOkResponse({ schema: schemaRef('ProbeResult') })
+  @ApiServiceUnavailableResponse({ schema: schemaRef('ProbeResult') })
   live(): Promise<HealthCheckResult> {
     return this.health.check([() => this.process.isAlive('process')]);
   }
@@ -28,6 +32,8 @@ export class HealthController {
   @Get('health/ready')
   @Public()
   @HealthCheck()
+  @ApiOkResponse({ schema: schemaRef('ProbeResult') })
+  @ApiServiceUnavailableResponse({ schema: schemaRef('ProbeResult') })
   ready(): Promise<HealthCheckResult> {
     return this.health.check(this.readiness.indicators);
   }
@@ -35,6 +41,8 @@ export class HealthController {
   @Get('core/health')
   @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
   @HealthCheck()
+  @ApiOkResponse({ schema: schemaRef('CoreHealth') })
+  @ApiServiceUnavailableResponse({ description: 'A check failed', schema: schemaRef('CoreHealth') })
   coreHealthReport(): Promise<CoreHealthReport> {
     return this.coreHealth.reportOrFail();
   }

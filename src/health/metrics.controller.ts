@@ -1,4 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
+import { Answers } from '../api-reference/route-answers.js';
 import { NotFoundError } from '../common/rejection.js';
 import type { Response } from 'express';
 import { Public } from '../security/decorators.js';
@@ -11,6 +13,11 @@ export class MetricsController {
 
   @Get()
   @Public()
+  @ApiOkResponse({
+    description: 'Prometheus text exposition',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @Answers(['not_found'])
   async scrape(@Res() response: Response): Promise<void> {
     if (!this.metrics.enabled) throw new NotFoundError('Cannot GET /metrics');
     response.type(this.metrics.contentType).send(await this.metrics.text());

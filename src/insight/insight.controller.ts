@@ -1,4 +1,7 @@
 import { Controller, Get, Header, Param, Req, Res } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
+import { Answers } from '../api-reference/route-answers.js';
 import type { Request, Response } from 'express';
 import { NotFoundError } from '../common/rejection.js';
 import { Public, Roles } from '../security/decorators.js';
@@ -19,12 +22,22 @@ export class InsightController {
 
   @Get()
   @Public()
+  @ApiOkResponse({
+    description: 'The InsightFlow page',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
+  @Answers(['not_found'])
   page(@Res() response: Response): void {
     this.send('index.html', response);
   }
 
   @Get('assets/:name')
   @Public()
+  @ApiOkResponse({
+    description: 'A file of the page',
+    content: { 'application/octet-stream': { schema: { type: 'string' } } },
+  })
+  @Answers(['not_found'])
   asset(@Param('name') name: string, @Res() response: Response): void {
     this.send(name, response);
   }
@@ -32,12 +45,17 @@ export class InsightController {
   @Get('api/summary')
   @Roles([Role.Admin, Role.Auditor])
   @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ schema: schemaRef('InsightSnapshot') })
   summary(): Promise<InsightSnapshot> {
     return this.snapshots.snapshot();
   }
 
   /** Server-Sent Events over a plain GET, read by the page with a streamed fetch (header auth). */
   @Get('api/stream')
+  @ApiOkResponse({
+    description: 'Server-Sent Events: a snapshot about every second',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @Roles([Role.Admin, Role.Auditor])
   stream(@Req() request: Request, @Res() response: Response): void {
     this.streams.stream(request, response);

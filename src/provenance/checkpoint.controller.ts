@@ -1,4 +1,7 @@
 import { Controller, Get, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
+import { Answers } from '../api-reference/route-answers.js';
 import { NotFoundError } from '../common/rejection.js';
 import { Roles } from '../security/decorators.js';
 import { ALL_ROLES, Role } from '../security/role.js';
@@ -16,6 +19,8 @@ export class CheckpointController {
   constructor(private readonly checkpoints: CheckpointService) {}
 
   @Get('checkpoint')
+  @ApiOkResponse({ schema: schemaRef('Checkpoint') })
+  @Answers(['not_found'])
   async latest(): Promise<CheckpointView> {
     const checkpoint = await this.checkpoints.latest();
     if (!checkpoint) throw new NotFoundError('No checkpoint has been signed yet');
@@ -23,11 +28,14 @@ export class CheckpointController {
   }
 
   @Get('checkpoint-key')
+  @ApiOkResponse({ schema: schemaRef('CheckpointKey') })
   key(): CheckpointKeyView {
     return this.checkpoints.publicKey();
   }
 
   @Get('checkpoint/:length')
+  @ApiOkResponse({ schema: schemaRef('Checkpoint') })
+  @Answers(['not_found'])
   async atLength(
     @Param('length', new PositiveIntegerPipe(0)) length: number,
   ): Promise<CheckpointView> {
@@ -39,6 +47,8 @@ export class CheckpointController {
   /** Signs the current head now (admin). */
   @Post('checkpoint')
   @Roles([Role.Admin])
+  @ApiCreatedResponse({ schema: schemaRef('Checkpoint') })
+  @Answers(['checkpoint_refused'])
   create(): Promise<CheckpointView> {
     return this.checkpoints.checkpointNow();
   }

@@ -1,4 +1,7 @@
 import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiParam, ApiQuery } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
+import { Answers } from '../api-reference/route-answers.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import { Rejection } from '../common/rejection.js';
 import { Roles } from '../security/decorators.js';
@@ -17,6 +20,10 @@ export class ProofController {
   constructor(private readonly proofs: ProofService) {}
 
   @Get('proof/inclusion')
+  @ApiQuery({ name: 'sequence', type: Number })
+  @ApiQuery({ name: 'size', required: false, type: Number })
+  @ApiOkResponse({ schema: schemaRef('InclusionProof') })
+  @Answers(['not_found'])
   inclusion(
     @Query('sequence', new PositiveIntegerPipe(0)) sequence: number,
     @Query('size', new PositiveIntegerPipe(0)) size: number,
@@ -25,6 +32,10 @@ export class ProofController {
   }
 
   @Get('proof/consistency')
+  @ApiQuery({ name: 'from', type: Number })
+  @ApiQuery({ name: 'to', type: Number })
+  @ApiOkResponse({ schema: schemaRef('ConsistencyProof') })
+  @Answers(['not_found'])
   consistency(
     @Query('from', new PositiveIntegerPipe(0)) from: number,
     @Query('to', new PositiveIntegerPipe(0)) to: number,
@@ -33,6 +44,11 @@ export class ProofController {
   }
 
   @Get('receipt/:sequence')
+  @ApiOkResponse({
+    description: 'A C2SP tlog-proof, verifiable offline',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @Answers(['not_found'])
   @Header('Content-Type', 'text/plain; charset=utf-8')
   receipt(@Param('sequence', new PositiveIntegerPipe(0)) sequence: number): Promise<string> {
     return this.proofs.receipt(requirePositive('sequence', sequence));
@@ -46,12 +62,23 @@ export class TlogController {
   constructor(private readonly proofs: ProofService) {}
 
   @Get('checkpoint')
+  @ApiOkResponse({
+    description: 'The latest signed checkpoint note',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @Answers(['not_found'])
   @Header('Content-Type', 'text/plain; charset=utf-8')
   checkpoint(): Promise<string> {
     return this.proofs.latestNote();
   }
 
   @Get('tile/*path')
+  @ApiParam({ name: 'path', type: String, description: '<L>/<N>[.p/<W>] (C2SP tlog-tiles)' })
+  @ApiOkResponse({
+    description: 'The tile: concatenated 32-byte hashes',
+    content: { 'application/octet-stream': { schema: { type: 'string' } } },
+  })
+  @Answers(['invalid_parameter', 'not_found'])
   async tile(@Param('path') path: string[]): Promise<StreamableFile> {
     const { level, index, width } = parseTilePath(path);
     const hashes = await this.proofs.tile(level, index, width);

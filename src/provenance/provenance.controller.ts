@@ -1,4 +1,7 @@
 import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery } from '@nestjs/swagger';
+import { schemaRef } from '../api-reference/response-schemas.js';
+import { Answers } from '../api-reference/route-answers.js';
 import { Roles } from '../security/decorators.js';
 import { Role } from '../security/role.js';
 import type { ChainVerdict } from './chain-verifier.js';
@@ -12,18 +15,26 @@ export class ProvenanceController {
   constructor(private readonly provenance: ProvenanceService) {}
 
   @Get('verify')
+  @ApiOkResponse({ schema: schemaRef('ChainVerdict') })
   verify(): Promise<ChainVerdict> {
     return this.provenance.verify();
   }
 
   @Get('export')
   @Header('Content-Type', 'application/x-ndjson')
+  @ApiQuery({ name: 'from', required: false, type: Number })
+  @ApiOkResponse({
+    description: 'The chain from `from`, one entry a line, streamed',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
   async export(@Query('from', new PositiveIntegerPipe(1)) from: number): Promise<StreamableFile> {
     const lines = await this.provenance.exportFrom(from);
     return new StreamableFile(lines, { type: 'application/x-ndjson' });
   }
 
   @Get('entries/:sequence')
+  @ApiOkResponse({ schema: schemaRef('ChainEntry') })
+  @Answers(['not_found'])
   async entry(
     @Param('sequence', new PositiveIntegerPipe(0)) sequence: number,
   ): Promise<ChainEntryView> {
