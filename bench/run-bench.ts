@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --dashboards D --skip-baseline]`
- * `[-- --skip-floors --open-rate R --open-duration S --cpu-prof DIR]`
+ * `[-- --warmup N --skip-floors --open-rate R --open-duration S --cpu-prof DIR]`
  *
  * 0. Runs the two floor servers (bench/floor-raw.ts: `node:http` alone; bench/floor-nest.ts: NestJS
  *    on Express with the service's bootstrap options, a trivial guard and a body-reading
@@ -68,7 +68,6 @@ const { values: flags } = parseArgs({
 const smoke = flags.smoke ?? false;
 const settings = {
   durationSeconds: Number(flags.duration ?? (smoke ? 2 : 20)),
-  warmupSeconds: Number(flags.warmup ?? (smoke ? 1 : 5)),
   connections: Number(flags.connections ?? (smoke ? 4 : 64)),
   chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
   /** Service processes on one database, sharing the connections (replicas behind a Service). */
@@ -76,7 +75,7 @@ const settings = {
   /** InsightFlow streams kept open on the service while it is measured. */
   dashboards: Number(flags.dashboards ?? 0),
   /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
-  warmupRequests: smoke ? 300 : 30_000,
+  warmupRequests: Number(flags.warmup ?? (smoke ? 300 : 30_000)),
   openLoop: {
     ratePerSecond: Number(flags['open-rate'] ?? (smoke ? 200 : 2_000)),
     warmupSeconds: smoke ? 1 : 3,
@@ -112,12 +111,16 @@ interface LoadFigures {
   peakRssMb: number;
   /** CPU the server processes used in the measured phase per accepted update: a steadier figure than the rate on a shared machine. */
   cpuMicrosecondsPerAccepted: number;
+  /** What the server's probe saw during the measured closed-loop phase. */
+  server?: ProbeWindow;
   /** With `--dashboards`: the streams kept open and the snapshots they received. */
   dashboards?: { streams: number; snapshotsReceived: number };
   /** The fixed-rate phase after the closed-loop one, with what the server's probe saw meanwhile. */
   openLoop?: OpenLoopFigures & {
     cpuMicrosecondsPerRequest: number;
     server?: ProbeWindow;
+    /** PostgreSQL checkpoints that began during the phase (pg_stat_bgwriter, the whole server). */
+    postgresCheckpoints: number;
   };
 }
 
@@ -128,6 +131,8 @@ interface ProbeWindow {
   /** Seconds of the window whose event-loop delay reached 50 ms, as offsets into the window. */
   stalledSeconds: Array<{ atS: number; maxMs: number }>;
   gc: { pauses: number; totalMs: number; maxMs: number; majorPauses: number; majorMaxMs: number };
+  /** JS heap bytes allocated per request answered in the window, in KB. */
+  allocatedKbPerRequest: number;
 }
 
 function log(message: string): void {
@@ -284,6 +289,8 @@ async function drive(
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+const countOf = (answers: Record<string, number>) =>
+  Object.values(answers).reduce((total, count) => total + count, 0);
 
 /** Signs right before each phase, so every timestamp is fresh when it is sent. */
 async function measure(
@@ -293,11 +300,11 @@ async function measure(
   token: string,
   sign: Signer,
   options: {
-    dashboards?: {
-      count: number;
-      adminToken: string;
-    }; /** The open-loop phase runs when its server's probe label is given. */
-    openLoop?: { probeLabel: string };
+    dashboards?: { count: number; adminToken: string };
+    /** The label the (first) server's probe was started with, to read what it saw. */
+    probeLabel?: string;
+    /** Whether the open-loop phase follows the closed-loop one. */
+    openLoop?: boolean;
   } = {},
 ): Promise<LoadFigures> {
   const { dashboards } = options;
@@ -318,7 +325,9 @@ async function measure(
     const cpuOfServers = () =>
       servers.reduce((total, server) => total + cpuSecondsOf(server.pid!), 0);
     const cpuBefore = cpuOfServers();
+    const closedFromMs = Date.now();
     const figures = await drive(baseUrls, token, bodies);
+    const closedWindow = { fromMs: closedFromMs, toMs: Date.now() };
     const cpuMicrosecondsPerAccepted = Math.round(
       ((cpuOfServers() - cpuBefore) / Math.max(1, figures.accepted)) * 1e6,
     );
@@ -331,11 +340,20 @@ async function measure(
     const dashboardsSeen = await open?.close();
     // The probe writes its record when the server exits.
     await Promise.all(servers.map(stop));
-    if (openLoop) openLoop.server = probeWindowOf(options.openLoop!.probeLabel, openLoop.window);
+    const { probeLabel } = options;
+    if (openLoop && probeLabel)
+      openLoop.server = probeWindowOf(probeLabel, openLoop.window, openLoop.recorded);
     return {
       ...reported,
       peakRssMb,
       cpuMicrosecondsPerAccepted,
+      server: probeLabel
+        ? probeWindowOf(
+            probeLabel,
+            closedWindow,
+            reported.accepted + countOf(reported.otherAnswers),
+          )
+        : undefined,
       dashboards: dashboardsSeen,
       openLoop,
     };
@@ -359,6 +377,7 @@ async function measureOpenLoop(
   log(
     `${label}: open loop at ${ratePerSecond}/s, ${warmupSeconds}s warm-up then ${durationSeconds}s measured`,
   );
+  const checkpointsBefore = await postgresCheckpoints();
   const cpuBefore = cpuOfServers();
   const figures = await runOpenLoop({
     baseUrl,
@@ -373,11 +392,30 @@ async function measureOpenLoop(
   return {
     ...figures,
     cpuMicrosecondsPerRequest: Math.round(((cpuOfServers() - cpuBefore) / sent) * 1e6),
+    postgresCheckpoints: (await postgresCheckpoints()) - checkpointsBefore,
   };
 }
 
+/** Checkpoints the PostgreSQL server has run so far, timed or requested. */
+async function postgresCheckpoints(): Promise<number> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ count: string }>(
+      'SELECT checkpoints_timed + checkpoints_req AS count FROM pg_stat_bgwriter',
+    );
+    return Number(rows[0].count);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** The server's event-loop delay and GC pauses over `window`, from its probe file. */
-function probeWindowOf(label: string, window: { fromMs: number; toMs: number }): ProbeWindow {
+function probeWindowOf(
+  label: string,
+  window: { fromMs: number; toMs: number },
+  requests: number,
+): ProbeWindow {
   const record = JSON.parse(readFileSync(probeFileOf(label), 'utf8')) as ProbeRecord;
   // A probe second is reported at its end.
   const seconds = record.seconds.filter(
@@ -396,6 +434,11 @@ function probeWindowOf(label: string, window: { fromMs: number; toMs: number }):
     stalledSeconds: seconds
       .filter(({ maxMs }) => maxMs >= 50)
       .map(({ atMs, maxMs }) => ({ atS: round((atMs - 1000 - window.fromMs) / 1000), maxMs })),
+    allocatedKbPerRequest: round(
+      seconds.reduce((total, { allocatedBytes }) => total + allocatedBytes, 0) /
+        1024 /
+        Math.max(1, requests),
+    ),
     gc: {
       pauses: pauses.length,
       totalMs: round(pauses.reduce((total, { durationMs }) => total + durationMs, 0)),
@@ -458,13 +501,14 @@ async function main(): Promise<void> {
       report[key] = await measure(
         key,
         async () => {
-          const child = start(script, { PORT: String(port), NODE_ENV: 'production' });
+          const child = start(script, { PORT: String(port), NODE_ENV: 'production' }, key);
           await waitForHttp(baseUrl, child);
           return [child];
         },
         [baseUrl],
         token,
         fromPool,
+        { probeLabel: key },
       );
     }
   }
@@ -500,7 +544,8 @@ async function main(): Promise<void> {
             expiresIn: 3600,
           }),
         },
-        openLoop: { probeLabel: 'service-0' },
+        probeLabel: 'service-0',
+        openLoop: true,
       },
     );
     // Start to ready on the database the run just filled (migrations already applied).
@@ -534,7 +579,7 @@ async function main(): Promise<void> {
         [baseUrl],
         token,
         sign,
-        { openLoop: { probeLabel: 'baseline' } },
+        { probeLabel: 'baseline', openLoop: true },
       ),
     );
     const ratio =
@@ -607,6 +652,7 @@ function summaryTable(report: Record<string, unknown>): string {
     rows.push([
       name,
       String(figures.cpuMicrosecondsPerAccepted),
+      figures.server ? String(figures.server.allocatedKbPerRequest) : '–',
       figures.acceptedPerSecond.toLocaleString('en-US'),
       `${figures.latencyMs.p50} / ${figures.latencyMs.p99}`,
       closedOthers,
@@ -618,11 +664,13 @@ function summaryTable(report: Record<string, unknown>): string {
         ? `${open.server.eventLoopDelayMs.worstSecondP99} / ${open.server.eventLoopDelayMs.max}`
         : '–',
       open?.server ? `${open.server.gc.pauses}, max ${open.server.gc.maxMs}` : '–',
+      open ? String(open.postgresCheckpoints) : '–',
     ]);
   }
   const header = [
     'server',
     'CPU µs/req',
+    'KB alloc/req',
     'closed-loop req/s',
     'p50 / p99 ms',
     'non-201',
@@ -632,6 +680,7 @@ function summaryTable(report: Record<string, unknown>): string {
     'CPU µs/req',
     'loop delay p99 / max ms',
     'GC pauses',
+    'PG checkpoints',
   ];
   const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`);
   const ratio = report.overhead_ratio;
