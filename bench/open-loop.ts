@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
 
+const ANSWER_TIMEOUT_MS = 60_000;
+
 export interface OpenLoopSettings {
   baseUrl: string;
   token: string;
@@ -61,6 +63,13 @@ export async function runOpenLoop(settings: OpenLoopSettings): Promise<OpenLoopF
     };
     const send = (index: number, dueAt: number) => {
       const body = settings.bodies[index];
+      // A socket error after the answer was read must not count the request twice.
+      let settled = false;
+      const once = (outcome: string) => {
+        if (settled) return;
+        settled = true;
+        settle(index, dueAt, outcome);
+      };
       const outgoing = request(
         url,
         {
@@ -70,10 +79,13 @@ export async function runOpenLoop(settings: OpenLoopSettings): Promise<OpenLoopF
         },
         (response) => {
           response.resume();
-          response.once('end', () => settle(index, dueAt, String(response.statusCode)));
+          response.once('end', () => once(String(response.statusCode)));
+          response.once('error', () => once('error'));
         },
       );
-      outgoing.once('error', () => settle(index, dueAt, 'error'));
+      // A server that never answers ends the phase with errors instead of hanging it.
+      outgoing.setTimeout(ANSWER_TIMEOUT_MS, () => outgoing.destroy(new Error('no answer')));
+      outgoing.once('error', () => once('error'));
       outgoing.end(body);
     };
     let next = 0;
