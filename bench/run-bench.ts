@@ -728,5 +728,6 @@ async function timeChainVerify(databaseUrl: string, keysDir: string) {
 
 main().catch((error: unknown) => {
   log(`benchmark failed: ${(error as Error).message}`);
+  rmSync(workDir, { recursive: true, force: true });
   process.exit(1);
 });
