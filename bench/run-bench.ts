@@ -1,6 +1,10 @@
 /**
  * `npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --dashboards D --skip-baseline]`
+ * `[-- --warmup N --skip-floors --open-rate R --open-duration S --cpu-prof DIR]`
  *
+ * 0. Runs the two floor servers (bench/floor-raw.ts: `node:http` alone; bench/floor-nest.ts: NestJS
+ *    on Express with the service's bootstrap options, a trivial guard and a body-reading
+ *    interceptor) under the same closed-loop load, for their CPU time per request.
  * 1. Starts the service in production mode on a fresh database (DATABASE_URL's server, default the
  *    local PostgreSQL) and drives POST /core/update with autocannon after a warm-up, using bodies
  *    signed beforehand across several modules. Reports accepted/s, p50/p95/p99, every non-201
@@ -8,6 +12,16 @@
  * 2. Does the same against the minimal baseline server (bench/baseline-server.ts) and prints the
  *    ratio service / baseline.
  * 3. Builds a chain directly in a database and times `chain:verify` over it (entries/s, peak RSS).
+ *
+ * After its closed-loop phase, the service (and the baseline) also get an open-loop phase: a fixed
+ * offered rate (`--open-rate`, default 2,000/s) for `--open-duration` seconds after a short warm-up
+ * at that rate, latency measured from each request's due time (bench/open-loop.ts). Every server
+ * runs with bench/loop-probe.ts preloaded, so the open-loop window's event-loop delay and GC
+ * pauses are reported beside its latencies. `--cpu-prof DIR` writes the service's CPU profile there.
+ *
+ * The run ends with a summary table (stdout, after the JSON): CPU µs per request of the raw floor,
+ * the Nest floor, the baseline and the service; the overhead ratio
+ * service / (nestFloor + (baseline − rawFloor)); the open-loop p50/p99/max and non-201 answers.
  *
  * `--replicas R` runs R service processes on the one database, the load shared between them, as
  * replicas behind a Kubernetes Service would be (peak RSS is then their sum).
@@ -21,6 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import jsonwebtoken from 'jsonwebtoken';
@@ -28,6 +43,8 @@ import pg from 'pg';
 import { generateKeyFiles } from '../src/security/key-files.js';
 import { createChainFixture } from './chain-fixture.js';
 import { openDashboards } from './dashboards.js';
+import type { ProbeRecord } from './loop-probe.js';
+import { runOpenLoop, type OpenLoopFigures } from './open-loop.js';
 import { presignUpdates } from './presign.js';
 import { PeakRss } from './peak-rss.js';
 import { cpuSecondsOf } from './process-cpu.js';
@@ -42,12 +59,15 @@ const { values: flags } = parseArgs({
     'skip-baseline': { type: 'boolean', default: false },
     replicas: { type: 'string' },
     dashboards: { type: 'string' },
+    'skip-floors': { type: 'boolean', default: false },
+    'open-rate': { type: 'string' },
+    'open-duration': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const smoke = flags.smoke ?? false;
 const settings = {
   durationSeconds: Number(flags.duration ?? (smoke ? 2 : 20)),
-  warmupSeconds: Number(flags.warmup ?? (smoke ? 1 : 5)),
   connections: Number(flags.connections ?? (smoke ? 4 : 64)),
   chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
   /** Service processes on one database, sharing the connections (replicas behind a Service). */
@@ -55,7 +75,15 @@ const settings = {
   /** InsightFlow streams kept open on the service while it is measured. */
   dashboards: Number(flags.dashboards ?? 0),
   /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
-  warmupRequests: smoke ? 300 : 30_000,
+  warmupRequests: Number(flags.warmup ?? (smoke ? 300 : 30_000)),
+  openLoop: {
+    ratePerSecond: Number(flags['open-rate'] ?? (smoke ? 200 : 2_000)),
+    warmupSeconds: smoke ? 1 : 3,
+    durationSeconds: Number(flags['open-duration'] ?? (smoke ? 2 : 20)),
+    maxSockets: 256,
+  },
+  /** Distinct bodies the floors cycle through; they check nothing, so a body may repeat. */
+  floorBodies: smoke ? 100 : 2_000,
   modules: ['module-a', 'module-b', 'module-c', 'module-d'],
 };
 /**
@@ -83,8 +111,28 @@ interface LoadFigures {
   peakRssMb: number;
   /** CPU the server processes used in the measured phase per accepted update: a steadier figure than the rate on a shared machine. */
   cpuMicrosecondsPerAccepted: number;
+  /** What the server's probe saw during the measured closed-loop phase. */
+  server?: ProbeWindow;
   /** With `--dashboards`: the streams kept open and the snapshots they received. */
   dashboards?: { streams: number; snapshotsReceived: number };
+  /** The fixed-rate phase after the closed-loop one, with what the server's probe saw meanwhile. */
+  openLoop?: OpenLoopFigures & {
+    cpuMicrosecondsPerRequest: number;
+    server?: ProbeWindow;
+    /** PostgreSQL checkpoints that began during the phase (pg_stat_bgwriter, the whole server). */
+    postgresCheckpoints: number;
+  };
+}
+
+/** What bench/loop-probe.ts recorded in the server during a load window. */
+interface ProbeWindow {
+  /** Event-loop delay: the median of the per-second p99s, the worst second's p99, and the max. */
+  eventLoopDelayMs: { medianSecondP99: number; worstSecondP99: number; max: number };
+  /** Seconds of the window whose event-loop delay reached 50 ms, as offsets into the window. */
+  stalledSeconds: Array<{ atS: number; maxMs: number }>;
+  gc: { pauses: number; totalMs: number; maxMs: number; majorPauses: number; majorMaxMs: number };
+  /** JS heap bytes allocated per request answered in the window, in KB. */
+  allocatedKbPerRequest: number;
 }
 
 function log(message: string): void {
@@ -106,8 +154,23 @@ async function withDatabase<T>(label: string, use: (url: string) => Promise<T>):
   }
 }
 
-function start(script: string, env: Record<string, string>): ChildProcess {
-  const command = [...PRODUCTION.nodeFlags, script];
+const workDir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
+const LOOP_PROBE = fileURLToPath(new URL('./loop-probe.js', import.meta.url));
+const probeFileOf = (label: string) => join(workDir, `probe-${label.replace(/\W+/g, '-')}.json`);
+
+/**
+ * Starts a server with the service's node flags and bench/loop-probe.ts preloaded (recording to
+ * `probeFileOf(probeLabel)`), plus any extra node flags (a CPU profile).
+ */
+function start(
+  script: string,
+  env: Record<string, string>,
+  probeLabel?: string,
+  extraNodeFlags: string[] = [],
+): ChildProcess {
+  const probe = probeLabel ? ['--import', LOOP_PROBE] : [];
+  const command = [...PRODUCTION.nodeFlags, ...probe, ...extraNodeFlags, script];
+  if (probeLabel) env = { ...env, LOOP_PROBE_FILE: probeFileOf(probeLabel) };
   const child = spawn(process.execPath, command, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -148,7 +211,7 @@ async function waitForReady(url: string, child: ChildProcess): Promise<void> {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -226,6 +289,8 @@ async function drive(
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+const countOf = (answers: Record<string, number>) =>
+  Object.values(answers).reduce((total, count) => total + count, 0);
 
 /** Signs right before each phase, so every timestamp is fresh when it is sent. */
 async function measure(
@@ -234,8 +299,15 @@ async function measure(
   baseUrls: string[],
   token: string,
   sign: Signer,
-  dashboards?: { count: number; adminToken: string },
+  options: {
+    dashboards?: { count: number; adminToken: string };
+    /** The label the (first) server's probe was started with, to read what it saw. */
+    probeLabel?: string;
+    /** Whether the open-loop phase follows the closed-loop one. */
+    openLoop?: boolean;
+  } = {},
 ): Promise<LoadFigures> {
+  const { dashboards } = options;
   const servers = await launch();
   const peaks = servers.map((server) => new PeakRss(server.pid!));
   const stopPeaks = () => peaks.reduce((total, peak) => total + peak.stop(), 0);
@@ -253,13 +325,38 @@ async function measure(
     const cpuOfServers = () =>
       servers.reduce((total, server) => total + cpuSecondsOf(server.pid!), 0);
     const cpuBefore = cpuOfServers();
+    const closedFromMs = Date.now();
     const figures = await drive(baseUrls, token, bodies);
+    const closedWindow = { fromMs: closedFromMs, toMs: Date.now() };
     const cpuMicrosecondsPerAccepted = Math.round(
       ((cpuOfServers() - cpuBefore) / Math.max(1, figures.accepted)) * 1e6,
     );
     const { secondHalfPerSecond: _secondHalf, ...reported } = figures;
+    const openLoop =
+      options.openLoop && baseUrls.length === 1
+        ? await measureOpenLoop(label, baseUrls[0], token, sign, cpuOfServers)
+        : undefined;
     const peakRssMb = stopPeaks();
-    return { ...reported, peakRssMb, cpuMicrosecondsPerAccepted, dashboards: await open?.close() };
+    const dashboardsSeen = await open?.close();
+    // The probe writes its record when the server exits.
+    await Promise.all(servers.map(stop));
+    const { probeLabel } = options;
+    if (openLoop && probeLabel)
+      openLoop.server = probeWindowOf(probeLabel, openLoop.window, openLoop.recorded);
+    return {
+      ...reported,
+      peakRssMb,
+      cpuMicrosecondsPerAccepted,
+      server: probeLabel
+        ? probeWindowOf(
+            probeLabel,
+            closedWindow,
+            reported.accepted + countOf(reported.otherAnswers),
+          )
+        : undefined,
+      dashboards: dashboardsSeen,
+      openLoop,
+    };
   } finally {
     await open?.close();
     stopPeaks();
@@ -267,10 +364,94 @@ async function measure(
   }
 }
 
+/** The fixed-rate phase on a warm server: bodies signed right before, each sent once. */
+async function measureOpenLoop(
+  label: string,
+  baseUrl: string,
+  token: string,
+  sign: Signer,
+  cpuOfServers: () => number,
+): Promise<NonNullable<LoadFigures['openLoop']>> {
+  const { ratePerSecond, warmupSeconds, durationSeconds, maxSockets } = settings.openLoop;
+  const bodies = await sign(Math.ceil(ratePerSecond * (warmupSeconds + durationSeconds)) + 1);
+  log(
+    `${label}: open loop at ${ratePerSecond}/s, ${warmupSeconds}s warm-up then ${durationSeconds}s measured`,
+  );
+  const checkpointsBefore = await postgresCheckpoints();
+  const cpuBefore = cpuOfServers();
+  const figures = await runOpenLoop({
+    baseUrl,
+    token,
+    bodies,
+    ratePerSecond,
+    warmupSeconds,
+    durationSeconds,
+    maxSockets,
+  });
+  const sent = Math.floor(ratePerSecond * (warmupSeconds + durationSeconds));
+  return {
+    ...figures,
+    cpuMicrosecondsPerRequest: Math.round(((cpuOfServers() - cpuBefore) / sent) * 1e6),
+    postgresCheckpoints: (await postgresCheckpoints()) - checkpointsBefore,
+  };
+}
+
+/** Checkpoints the PostgreSQL server has run so far, timed or requested. */
+async function postgresCheckpoints(): Promise<number> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ count: string }>(
+      'SELECT checkpoints_timed + checkpoints_req AS count FROM pg_stat_bgwriter',
+    );
+    return Number(rows[0].count);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The server's event-loop delay and GC pauses over `window`, from its probe file. */
+function probeWindowOf(
+  label: string,
+  window: { fromMs: number; toMs: number },
+  requests: number,
+): ProbeWindow {
+  const record = JSON.parse(readFileSync(probeFileOf(label), 'utf8')) as ProbeRecord;
+  // A probe second is reported at its end.
+  const seconds = record.seconds.filter(
+    ({ atMs }) => atMs > window.fromMs && atMs <= window.toMs + 1000,
+  );
+  const pauses = record.gc.filter(({ atMs }) => atMs >= window.fromMs && atMs <= window.toMs);
+  const major = pauses.filter(({ kind }) => kind === 2);
+  const p99s = seconds.map(({ p99Ms }) => p99Ms).sort((a, b) => a - b);
+  const maxOf = (values: number[]) => values.reduce((max, value) => Math.max(max, value), 0);
+  return {
+    eventLoopDelayMs: {
+      medianSecondP99: p99s[Math.floor(p99s.length / 2)] ?? 0,
+      worstSecondP99: maxOf(p99s),
+      max: maxOf(seconds.map(({ maxMs }) => maxMs)),
+    },
+    stalledSeconds: seconds
+      .filter(({ maxMs }) => maxMs >= 50)
+      .map(({ atMs, maxMs }) => ({ atS: round((atMs - 1000 - window.fromMs) / 1000), maxMs })),
+    allocatedKbPerRequest: round(
+      seconds.reduce((total, { allocatedBytes }) => total + allocatedBytes, 0) /
+        1024 /
+        Math.max(1, requests),
+    ),
+    gc: {
+      pauses: pauses.length,
+      totalMs: round(pauses.reduce((total, { durationMs }) => total + durationMs, 0)),
+      maxMs: maxOf(pauses.map(({ durationMs }) => durationMs)),
+      majorPauses: major.length,
+      majorMaxMs: maxOf(major.map(({ durationMs }) => durationMs)),
+    },
+  };
+}
+
 type Signer = (count: number) => Promise<string[]>;
 
 async function main(): Promise<void> {
-  const workDir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
   const keysDir = join(workDir, 'keys');
   generateKeyFiles(keysDir, false);
   const privateKeyPem = readFileSync(join(keysDir, 'private.pem'), 'utf8');
@@ -311,13 +492,45 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_ADDRESS: '10000000',
     RATE_LIMIT_PER_SUBJECT: '10000000',
   });
+  if (!flags['skip-floors']) {
+    // The floors check nothing, so they cycle through a small pool of real signed bodies.
+    const pool = await sign(settings.floorBodies);
+    const fromPool: Signer = async (count) =>
+      Array.from({ length: count }, (_, index) => pool[index % pool.length]);
+    for (const [key, script] of [
+      ['floor_raw', 'dist/bench/floor-raw.js'],
+      ['floor_nest', 'dist/bench/floor-nest.js'],
+    ] as const) {
+      report[key] = await measure(
+        key,
+        async () => {
+          const child = start(script, { PORT: String(port), NODE_ENV: 'production' }, key);
+          await waitForHttp(baseUrl, child);
+          return [child];
+        },
+        [baseUrl],
+        token,
+        fromPool,
+        { probeLabel: key },
+      );
+    }
+  }
+
   report.service = await withDatabase('service', async (databaseUrl) => {
+    const cpuProfile = flags['cpu-prof']
+      ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`]
+      : [];
     const figures = await measure(
       settings.replicas > 1 ? `service ×${settings.replicas}` : 'service',
       () =>
         Promise.all(
-          replicaPorts.map(async (replicaPort) => {
-            const child = start(PRODUCTION.entry, serviceEnv(databaseUrl, replicaPort));
+          replicaPorts.map(async (replicaPort, index) => {
+            const child = start(
+              PRODUCTION.entry,
+              serviceEnv(databaseUrl, replicaPort),
+              `service-${index}`,
+              cpuProfile,
+            );
             await waitForHttp(`http://127.0.0.1:${replicaPort}/health/live`, child);
             return child;
           }),
@@ -326,12 +539,16 @@ async function main(): Promise<void> {
       token,
       sign,
       {
-        count: settings.dashboards,
-        adminToken: jsonwebtoken.sign({ roles: ['admin'] }, JWT_SECRET, {
-          algorithm: 'HS256',
-          issuer: 'core-bucket-bridge',
-          expiresIn: 3600,
-        }),
+        dashboards: {
+          count: settings.dashboards,
+          adminToken: jsonwebtoken.sign({ roles: ['admin'] }, JWT_SECRET, {
+            algorithm: 'HS256',
+            issuer: 'core-bucket-bridge',
+            expiresIn: 3600,
+          }),
+        },
+        probeLabel: 'service-0',
+        openLoop: true,
       },
     );
     // Start to ready on the database the run just filled (migrations already applied).
@@ -349,18 +566,23 @@ async function main(): Promise<void> {
         'baseline',
         async () => {
           await migrate(databaseUrl);
-          const child = start('dist/bench/baseline-server.js', {
-            PORT: String(port),
-            DATABASE_URL: databaseUrl,
-            JWT_SECRET,
-            PUBLIC_KEY_FILE: join(keysDir, 'public.pem'),
-          });
+          const child = start(
+            'dist/bench/baseline-server.js',
+            {
+              PORT: String(port),
+              DATABASE_URL: databaseUrl,
+              JWT_SECRET,
+              PUBLIC_KEY_FILE: join(keysDir, 'public.pem'),
+            },
+            'baseline',
+          );
           await waitForHttp(baseUrl, child);
           return [child];
         },
         [baseUrl],
         token,
         sign,
+        { probeLabel: 'baseline', openLoop: true },
       ),
     );
     const ratio =
@@ -379,11 +601,16 @@ async function main(): Promise<void> {
   });
 
   rmSync(workDir, { recursive: true, force: true });
+  report.overhead_ratio = overheadRatio(report);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${summaryTable(report)}\n`);
   const service = report.service as LoadFigures;
   const problems = [
     ...(Object.keys(service.otherAnswers).length > 0
       ? [`service answered non-201: ${JSON.stringify(service.otherAnswers)}`]
+      : []),
+    ...(service.openLoop && Object.keys(service.openLoop.non201).length > 0
+      ? [`service answered non-201 in the open loop: ${JSON.stringify(service.openLoop.non201)}`]
       : []),
     ...(service.errors > 0 ? [`${service.errors} connection errors or timeouts`] : []),
     ...(service.accepted === 0 ? ['no request was accepted'] : []),
@@ -395,6 +622,76 @@ async function main(): Promise<void> {
     log(`benchmark problems:\n  ${problems.join('\n  ')}`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * service / (nestFloor + (baseline − rawFloor)), in CPU µs per request: what the service spends
+ * beyond the framework's own floor plus the real work (the baseline without Node's HTTP floor).
+ */
+function overheadRatio(report: Record<string, unknown>): number | undefined {
+  const cpu = (key: string) => (report[key] as LoadFigures | undefined)?.cpuMicrosecondsPerAccepted;
+  const [service, nest, raw, baseline] = ['service', 'floor_nest', 'floor_raw', 'baseline'].map(
+    cpu,
+  );
+  if (!service || !nest || !raw || !baseline) return undefined;
+  return round(service / (nest + (baseline - raw)));
+}
+
+/** The figures to paste into BENCHMARKS.md, as a Markdown table. */
+function summaryTable(report: Record<string, unknown>): string {
+  const rows: string[][] = [];
+  for (const [key, name] of [
+    ['floor_raw', 'raw node:http floor'],
+    ['floor_nest', 'NestJS floor'],
+    ['baseline', 'baseline'],
+    ['service', 'service'],
+  ]) {
+    const figures = report[key] as LoadFigures | undefined;
+    if (!figures) continue;
+    const open = figures.openLoop;
+    const closedOthers = Object.keys(figures.otherAnswers).length
+      ? JSON.stringify(figures.otherAnswers)
+      : '0';
+    rows.push([
+      name,
+      String(figures.cpuMicrosecondsPerAccepted),
+      figures.server ? String(figures.server.allocatedKbPerRequest) : '–',
+      figures.acceptedPerSecond.toLocaleString('en-US'),
+      `${figures.latencyMs.p50} / ${figures.latencyMs.p99}`,
+      closedOthers,
+      open ? `${open.offeredPerSecond.toLocaleString('en-US')}/s` : '–',
+      open ? `${open.latencyMs.p50} / ${open.latencyMs.p99} / ${open.latencyMs.max}` : '–',
+      open ? (Object.keys(open.non201).length ? JSON.stringify(open.non201) : '0') : '–',
+      open ? String(open.cpuMicrosecondsPerRequest) : '–',
+      open?.server
+        ? `${open.server.eventLoopDelayMs.worstSecondP99} / ${open.server.eventLoopDelayMs.max}`
+        : '–',
+      open?.server ? `${open.server.gc.pauses}, max ${open.server.gc.maxMs}` : '–',
+      open ? String(open.postgresCheckpoints) : '–',
+    ]);
+  }
+  const header = [
+    'server',
+    'CPU µs/req',
+    'KB alloc/req',
+    'closed-loop req/s',
+    'p50 / p99 ms',
+    'non-201',
+    'open loop',
+    'p50 / p99 / max ms',
+    'non-201',
+    'CPU µs/req',
+    'loop delay p99 / max ms',
+    'GC pauses',
+    'PG checkpoints',
+  ];
+  const lines = [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`);
+  const ratio = report.overhead_ratio;
+  lines.push(
+    '',
+    `overhead ratio service / (nestFloor + (baseline − rawFloor)) = ${ratio ?? 'n/a (a phase was skipped)'} (target ≤ 1.15)`,
+  );
+  return lines.join('\n');
 }
 
 async function migrate(databaseUrl: string): Promise<void> {
@@ -434,5 +731,6 @@ async function timeChainVerify(databaseUrl: string, keysDir: string) {
 
 main().catch((error: unknown) => {
   log(`benchmark failed: ${(error as Error).message}`);
+  rmSync(workDir, { recursive: true, force: true });
   process.exit(1);
 });

@@ -226,4 +226,17 @@ describe('signed checkpoints', () => {
     expect(response.status).toBe(409);
     expect(response.body.message).toContain('Merkle tree is not consistent');
   });
+
+  it('finds a rewritten entry past the first slice of the walk before signing', async () => {
+    // The last checkpoint is at length 8; the walk hashes the entries after it in slices of 200.
+    await appendHeartbeats(450);
+    await db.query(
+      `UPDATE chain_entries SET signature = 'AAAA' || substr(signature, 5) WHERE sequence = 358`,
+    );
+    const response = await signNow();
+    expect(response.status).toBe(409);
+    expect(response.body.message).toContain(
+      'does not extend the checkpoint at length 8 (hash_mismatch at sequence 358)',
+    );
+  });
 });
