@@ -51,6 +51,7 @@ const ANSWERED_BY: Record<Reason, Rule> = {
   job_running: declaredOnly,
   shutting_down: declaredOnly,
   checkpoint_refused: declaredOnly,
+  rate_limited: everyRoute,
   internal_error: everyRoute,
 };
 
