@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.log(`${signal} received: finishing requests in flight, then closing the database`);
+    // At warn, so that it shows also under LOG_LEVEL=warn: an operator wants to see every stop.
+    log.warn(`${signal} received: finishing requests in flight, then closing the database`);
     try {
       await bridge.close();
       process.exit(0);

@@ -190,7 +190,7 @@ describe('OpenAPI reference (SPEC §12)', () => {
       ]),
     );
     expect(reasonsOf('get', '/bucket/status')).not.toContain('replay_detected');
-    expect(reasonsOf('get', '/health/live')).toEqual(['internal_error']);
+    expect(reasonsOf('get', '/health/live')).toEqual(['rate_limited', 'internal_error']);
     expect(reasonsOf('get', '/provenance/entries/{sequence}')).toEqual(
       expect.arrayContaining(['invalid_parameter', 'not_found']),
     );
@@ -256,7 +256,10 @@ describe('OpenAPI reference (SPEC §12)', () => {
     expect(accepted.status).toBe(201);
     expectDocumented('POST', '/core/update', accepted);
     const heartbeat = await call('POST', '/core/heartbeat', {
-      body: signed(keys.privateKeyPem, heartbeatPayload({ node: 'node-001' })),
+      body: signed(
+        keys.privateKeyPem,
+        heartbeatPayload({ module: 'automation-node-001', node: 'node-001' }),
+      ),
       token: tokenFor(['automation']),
     });
     expect(heartbeat.status).toBe(201);

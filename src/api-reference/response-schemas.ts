@@ -85,6 +85,8 @@ export const RESPONSE_SCHEMAS = {
     chain: CHAIN_HEAD,
     heartbeat_interval_seconds: { type: 'number' },
     stale_after_seconds: { type: 'number' },
+    /** Every module by state, however many pages `modules` takes. */
+    summary: closed({ modules: COUNT, alive: COUNT, stale: COUNT, unknown: COUNT }),
     modules: {
       type: 'array',
       items: closed({
@@ -98,6 +100,8 @@ export const RESPONSE_SCHEMAS = {
         state: { type: 'string', enum: ['alive', 'stale', 'unknown'] },
       }),
     },
+    /** The `after` of the next page, or null on the last one. */
+    next_after: nullable({ type: 'string' }),
   }),
   /** Terminus' answer of the probes (200 when up, 503 with the same shape when not). */
   ProbeResult: closed(
