@@ -10,12 +10,16 @@ describe('reasonsAnsweredBy', () => {
       'token_expired',
       'invalid_issuer',
       'forbidden_role',
+      'rate_limited',
       'internal_error',
     ]);
   });
 
-  it('gives an open route only what any route can answer', () => {
-    expect(reasonsAnsweredBy({ ...readRoute, open: true })).toEqual(['internal_error']);
+  it('gives an open route only what any route can answer: the address limit and a bug', () => {
+    expect(reasonsAnsweredBy({ ...readRoute, open: true })).toEqual([
+      'rate_limited',
+      'internal_error',
+    ]);
   });
 
   it('gives a signed route every check of the write path', () => {
@@ -34,6 +38,11 @@ describe('reasonsAnsweredBy', () => {
 
   it('adds invalid_parameter where a pipe parses a parameter, and what a route declares', () => {
     const route = { ...readRoute, open: true, parameters: true, declared: ['not_found'] as const };
-    expect(reasonsAnsweredBy(route)).toEqual(['invalid_parameter', 'not_found', 'internal_error']);
+    expect(reasonsAnsweredBy(route)).toEqual([
+      'rate_limited',
+      'invalid_parameter',
+      'not_found',
+      'internal_error',
+    ]);
   });
 });
