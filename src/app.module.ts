@@ -29,7 +29,10 @@ export class AppModule {
   static forRoot({ config, dataSource, secrets }: AppDependencies): DynamicModule {
     return {
       module: AppModule,
+      // BucketModule first: Express tries routes in the order they were registered, so the
+      // ingestion routes, which take nearly every request, are matched without trying the rest.
       imports: [
+        BucketModule,
         ConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
         DatabaseModule.forRoot(dataSource),
@@ -37,7 +40,6 @@ export class AppModule {
         SecurityModule.forRoot(secrets),
         ProvenanceModule,
         MetricsModule,
-        BucketModule,
         HealthModule,
         AutomationModule.forRoot(config),
         InsightModule,

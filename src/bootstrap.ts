@@ -8,10 +8,8 @@ import type { DataSource } from 'typeorm';
 import { buildApiDocument } from './api-reference/api-document.js';
 import { ApiReference } from './api-reference/api-reference.controller.js';
 import { AppModule, type AppDependencies } from './app.module.js';
-import { closeAfterEarlyAnswer } from './common/bounded-body.js';
+import { useOnEveryRequest } from './common/every-request.js';
 import { AppLogger } from './common/logging.js';
-import { literalMalformedEscapes } from './common/path-escapes.js';
-import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { createDataSource } from './database/data-source.js';
 import { startEmbeddedPostgres } from './database/embedded/embedded-postgres.js';
@@ -99,7 +97,7 @@ export async function createBridgeApp(dependencies: AppDependencies): Promise<IN
   // Which peer is the client (rate limits, security log): the TCP peer unless TRUST_PROXY names
   // the proxies in front whose X-Forwarded-For is believed.
   express.set('trust proxy', dependencies.config.trustProxy);
-  app.use(closeAfterEarlyAnswer, securityHeaders, literalMalformedEscapes);
+  useOnEveryRequest(app);
   limitSlowClients(app.getHttpServer(), dependencies.config);
   app.get(ApiReference).publish(() => buildApiDocument(app));
   return app;

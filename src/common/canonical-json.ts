@@ -1,5 +1,4 @@
 /// <reference lib="es2024.string" />
-import canonicalize from 'canonicalize';
 
 /** A JSON value as it arrives from `JSON.parse`. */
 export type JsonValue =
@@ -11,9 +10,41 @@ export type JsonObject = { [key: string]: JsonValue };
  * for numbers such as 21.0 and 1e-07; docs/python-client.md has an exact Python canonicalizer.
  */
 export function canonicalJson(value: JsonValue): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError('value has no JSON representation');
-  return text;
+  // The depth is bounded before this runs on a request (`findJsonTextProblem`), so recursion is
+  // safe. The spec holds this to the `canonicalize` package byte for byte.
+  if (typeof value === 'string') return stringText(value);
+  if (typeof value === 'number') {
+    // ECMAScript's Number-to-String is RFC 8785 §3.2.2.3's number form.
+    if (!Number.isFinite(value)) throw new TypeError(`${value} has no JSON form`);
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let index = 0; index < value.length; index += 1) {
+      if (index > 0) text += ',';
+      // As JSON.stringify: a hole or undefined in an array is null.
+      text += value[index] === undefined ? 'null' : canonicalJson(value[index]);
+    }
+    return text + ']';
+  }
+  if (typeof value !== 'object') throw new TypeError(`a ${typeof value} has no JSON form`);
+  let text = '{';
+  // Array.prototype.sort compares UTF-16 code units, the order RFC 8785 §3.2.3 prescribes.
+  for (const key of Object.keys(value).sort()) {
+    const member = value[key];
+    // As JSON.stringify: a member left undefined (an optional field not given) is omitted.
+    if (member === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += stringText(key) + ':' + canonicalJson(member);
+  }
+  return text + '}';
+}
+
+/** RFC 8785 §3.2.2.2: JSON.stringify's escapes; a lone surrogate has no UTF-8 form. */
+function stringText(text: string): string {
+  if (!text.isWellFormed()) throw new TypeError('a string holds a lone surrogate');
+  return JSON.stringify(text);
 }
 
 /** How far a JSON text may reach before it is parsed, canonicalized or stored. */

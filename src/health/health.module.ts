@@ -1,4 +1,4 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { BucketModule } from '../bucket/bucket.module.js';
 import { DatabaseHealthIndicator } from '../database/database.health.js';
@@ -15,7 +15,10 @@ import { MetricsSnapshotWriter } from './metrics-snapshot.writer.js';
 import { ProcessHealthIndicator } from './process.health.js';
 import { ReadinessChecks } from './readiness.checks.js';
 
-/** Probes, `GET /core/health`, Prometheus metrics and the `metrics.jsonl` / `flow.log` mirrors. */
+/**
+ * Probes, `GET /core/health`, Prometheus metrics and the `metrics.jsonl` / `flow.log` mirrors; the
+ * request metrics middleware runs from `useOnEveryRequest`.
+ */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), BucketModule, ProvenanceModule],
   controllers: [HealthController, MetricsController],
@@ -30,11 +33,8 @@ import { ReadinessChecks } from './readiness.checks.js';
     ClusterFigures,
     CoreHealthService,
     MetricsSnapshotWriter,
+    HttpMetricsMiddleware,
   ],
   exports: [ClusterFigures],
 })
-export class HealthModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
-  }
-}
+export class HealthModule {}

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Injectable, type NestMiddleware } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { answeredRejectionOf } from '../common/answered-rejection.js';
 import type { BridgeRequest } from '../security/signed-request.js';
@@ -16,7 +16,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * `flow.log` line. Accepted and rejected events are counted where they happen (intake, error filter).
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
+export class HttpMetricsMiddleware {
   constructor(
     private readonly store: MetricsStore,
     private readonly flowLog: FlowLog,
@@ -25,21 +25,13 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 
   use(request: BridgeRequest, response: Response, next: NextFunction): void {
     const startedAt = performance.now();
-    // Nest mounts this middleware as a catch-all route, so `request.route` is that route here;
-    // a controller route that matches later replaces it.
-    const middlewareRoute: unknown = request.route;
-    response.once('finish', () => this.observe(request, response, startedAt, middlewareRoute));
+    response.once('finish', () => this.observe(request, response, startedAt));
     next();
   }
 
-  private observe(
-    request: BridgeRequest,
-    response: Response,
-    startedAt: number,
-    middlewareRoute: unknown,
-  ): void {
+  private observe(request: BridgeRequest, response: Response, startedAt: number): void {
     const latencyMs = performance.now() - startedAt;
-    const route = routeTemplateOf(request, middlewareRoute);
+    const route = routeTemplateOf(request);
     this.store.observeRequest(request.method, route, response.statusCode, latencyMs);
     const kind = this.signedRoutes.kindOf(request.method, route);
     if (kind && this.flowLog.enabled) {
@@ -54,10 +46,12 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   }
 }
 
-/** The matched route's template (`/provenance/entries/:sequence`), never the raw URL. */
-function routeTemplateOf(request: BridgeRequest, middlewareRoute: unknown): string {
+/**
+ * The matched route's template (`/provenance/entries/:sequence`), never the raw URL. This
+ * middleware runs ahead of the router, so `request.route` is set only when a route matched.
+ */
+function routeTemplateOf(request: BridgeRequest): string {
   const route: unknown = request.route;
-  if (route === middlewareRoute) return UNMATCHED_ROUTE;
   const path: unknown = (route as { path?: unknown } | undefined)?.path;
   return typeof path === 'string' ? path : UNMATCHED_ROUTE;
 }

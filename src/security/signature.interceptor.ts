@@ -20,7 +20,11 @@ export class SignatureInterceptor implements NestInterceptor {
     private readonly automationModules: AutomationModuleQuota,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  /** Synchronous unless the automation quota must be asked: that spares a promise per update. */
+  intercept(
+    context: ExecutionContext,
+    next: CallHandler,
+  ): Observable<unknown> | Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<BridgeRequest>();
     const envelope = request.signed!;
     this.verifier.assertValid(
@@ -34,7 +38,8 @@ export class SignatureInterceptor implements NestInterceptor {
     const principal = request.principal!;
     const mismatch = moduleMismatch(principal, envelope.module);
     if (mismatch) throw new Rejection('module_mismatch', mismatch, envelope.module);
-    if (isAutomationOnly(principal)) await this.automationModules.assertMayUse(envelope.module);
+    if (isAutomationOnly(principal))
+      return this.automationModules.assertMayUse(envelope.module).then(() => next.handle());
     return next.handle();
   }
 }
