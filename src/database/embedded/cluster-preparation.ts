@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +21,7 @@ const POSTGRES_OS_USER = 'postgres';
 /**
  * As root, a data directory or binaries that the `postgres` user cannot reach (a clone in root's
  * 0700 home) are kept here instead: `<root>/<hash of the data directory>/` and
- * `<root>/binaries-<hash of the binaries' path>/`.
+ * `<root>/binaries-<hash of the binaries' path>-<hash of the postgres binary's identity>/`.
  */
 export const ROOT_EMBEDDED_HOME = '/var/lib/core-bucket-bridge';
 
@@ -88,7 +88,10 @@ export async function reachableDataDir(
 
 /**
  * The binaries in place, or, when `postgres` cannot reach them, a copy under ROOT_EMBEDDED_HOME
- * (made once: a finished copy is renamed into place).
+ * (made once: a finished copy is renamed into place). The copy's name also holds the identity
+ * (size and modification time) of the `postgres` binary, so that after `npm install` brings other
+ * binaries a fresh copy is made instead of running the old ones; older copies of the same path
+ * are removed then.
  */
 export async function prepareRuntime(
   binDir: string,
@@ -98,13 +101,19 @@ export async function prepareRuntime(
     return { binDir, runAs: user };
   }
   const installDir = dirname(binDir); // bin/, lib/ and share/ belong together
-  const copy = join(ROOT_EMBEDDED_HOME, `binaries-${pathHash(installDir)}`);
+  const binary = await stat(join(binDir, 'postgres'));
+  const prefix = `binaries-${pathHash(installDir)}-`;
+  const name = prefix + pathHash(`${binary.size}:${binary.mtimeMs}`);
+  const copy = join(ROOT_EMBEDDED_HOME, name);
   await ensureRootHome();
   if (!(await pathExists(copy))) {
     const partial = `${copy}.partial-${process.pid}`;
     await rm(partial, { recursive: true, force: true });
     await cp(installDir, partial, { recursive: true, verbatimSymlinks: true });
     await rename(partial, copy);
+    for (const entry of await readdir(ROOT_EMBEDDED_HOME))
+      if (entry.startsWith(prefix) && entry !== name && !entry.includes('.partial-'))
+        await rm(join(ROOT_EMBEDDED_HOME, entry), { recursive: true, force: true });
   }
   return { binDir: join(copy, 'bin'), runAs: user };
 }
