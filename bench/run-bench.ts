@@ -13,7 +13,7 @@
  *    ratio service / baseline.
  * 3. Builds a chain directly in a database and times `chain:verify` over it (entries/s, peak RSS).
  *
- * After its closed-loop phase, the service (and the baseline) also get an open-loop phase: a fixed
+ * After its closed-loop phase, every server (floors, service, baseline) also gets an open-loop phase: a fixed
  * offered rate (`--open-rate`, default 2,000/s) for `--open-duration` seconds after a short warm-up
  * at that rate, latency measured from each request's due time (bench/open-loop.ts). Every server
  * runs with bench/loop-probe.ts preloaded, so the open-loop window's event-loop delay and GC
@@ -511,7 +511,8 @@ async function main(): Promise<void> {
         [baseUrl],
         token,
         fromPool,
-        { probeLabel: key },
+        // The floors at the same fixed rate: what the framework alone does to the tail.
+        { probeLabel: key, openLoop: true },
       );
     }
   }
