@@ -1,6 +1,6 @@
 // Runs scripts/build.mjs (= `npm run build`) only when a source file is newer than the last build,
 // so `npm start` and the CLIs build "if needed" (SPEC §9) without paying for a compile on every call.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,5 +30,6 @@ const STAMP = 'dist/.build-stamp';
 const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
 if (SOURCES.some((source) => newestMtime(source) > built)) {
   process.stderr.write('building (sources changed since the last build)...\n');
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  const { status } = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (status !== 0) process.exit(status ?? 1);
 }
