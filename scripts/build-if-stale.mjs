@@ -1,15 +1,15 @@
-// Builds with `nest build` only when a source file is newer than the last build, so `npm start`
-// and the CLIs build "if needed" (SPEC §9) without paying for a compile on every call.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+// Runs scripts/build.mjs (= `npm run build`) only when a source file is newer than the last build,
+// so `npm start` and the CLIs build "if needed" (SPEC §9) without paying for a compile on every call.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const STAMP = 'dist/.build-stamp';
 const SOURCES = [
   'src',
   'migrations',
   'plugins',
   'bench',
+  'scripts/build.mjs',
   'scripts/build-insight.mjs',
   'tsconfig.json',
   'tsconfig.build.json',
@@ -26,12 +26,10 @@ function newestMtime(path) {
   );
 }
 
+const STAMP = 'dist/.build-stamp';
 const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
 if (SOURCES.some((source) => newestMtime(source) > built)) {
   process.stderr.write('building (sources changed since the last build)...\n');
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
-    stdio: 'inherit',
-  });
-  execFileSync(process.execPath, ['scripts/build-insight.mjs'], { stdio: 'inherit' });
-  writeFileSync(STAMP, new Date().toISOString());
+  const { status } = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (status !== 0) process.exit(status ?? 1);
 }

@@ -3,8 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModuleStatus } from '../src/client/bridge-wire.js';
-import type { RunRecord } from '../src/automation/runner/node-report.js';
-import { jobOf, writeJobFile } from './support/automation.js';
+import { jobOf, reportedRuns, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
@@ -47,14 +46,6 @@ describe('automation runner --once --nodes 3', () => {
     return new Map(status.modules.map((module) => [module.module, module]));
   };
 
-  const runsOf = (reports: string, node: string): RunRecord[] => {
-    const [file] = readdirSync(join(reports, node)).filter((name) => /^run_.*\.jsonl$/.test(name));
-    return readFileSync(join(reports, node, file), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as RunRecord);
-  };
-
   beforeAll(async () => {
     buildService();
     db = await createTestDatabase('automation_runner');
@@ -85,7 +76,7 @@ describe('automation runner --once --nodes 3', () => {
         'plugin_errors.log',
         expect.stringMatching(/^run_\d{8}T\d{6}Z\.jsonl$/),
       ]);
-      expect(runsOf(reports, node).map((run) => [run.job, run.outcome])).toEqual([
+      expect(reportedRuns(reports, node).map((run) => [run.job, run.outcome])).toEqual([
         ['heartbeat', 'succeeded'],
         ['sync_test', 'succeeded'],
         ['latency_probe', 'succeeded'],
@@ -128,7 +119,10 @@ describe('automation runner --once --nodes 3', () => {
     expect(code).toBe(1);
 
     const outcomes = Object.fromEntries(
-      NODES.map((node) => [node, runsOf(reports, node).map((run) => `${run.job}:${run.outcome}`)]),
+      NODES.map((node) => [
+        node,
+        reportedRuns(reports, node).map((run) => `${run.job}:${run.outcome}`),
+      ]),
     );
     expect(outcomes).toEqual({
       'node-001': [
@@ -175,5 +169,15 @@ describe('automation runner --once --nodes 3', () => {
     expect(readFileSync(join(reports, 'node-003', 'daily_log.txt'), 'utf8')).toContain(
       'node-003: 6 run(s), 4 succeeded, 2 timed_out',
     );
+  });
+
+  it('refuses a plugins folder of TypeScript sources and names the compiled one', async () => {
+    const reports = mkdtempSync(join(tmpdir(), 'bridge-reports-'));
+    const { code, output } = await runner(['--once', '--plugins', 'plugins', '--reports', reports]);
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'holds TypeScript sources (*.plugin.ts) and no compiled *.plugin.js: pass the folder they are built into (the built-in plugins: dist/plugins)',
+    );
+    expect(output).toContain('0 run(s) on 0 node(s)');
   });
 });

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { reportedRuns } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
@@ -103,5 +106,41 @@ describe('the documented commands, run as printed', () => {
       'npm run -s chain:verify -- --checkpoint checkpoint.txt --checkpoint-key checkpoint-public.pem',
     );
     expect(verified).toContain('checkpoint checkpoint.txt (core-bucket-bridge, length 1');
+  });
+
+  it("docs/automation.md's runner examples load the built-in plugins from dist/plugins, run them on every node and report each run", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'bridge-docs-runner-'));
+    const output = await run(
+      'sh',
+      documentedBlock('docs/automation.md', 'sh', 'npm run automation -- --once'),
+      { BRIDGE_URL: bridge.baseUrl, LOG_DIR: logDir, NODE_ID: 'docs-node' },
+    );
+    expect(output).toContain('9 run(s) on 3 node(s)');
+    expect(output).toContain('1 run(s) on 1 node(s)');
+
+    const reports = join(logDir, 'automation');
+    expect(readdirSync(reports).sort()).toEqual(['docs-node', 'node-001', 'node-002', 'node-003']);
+    const outcomes = (node: string) =>
+      reportedRuns(reports, node).map(({ job, plugin, outcome }) => [job, plugin, outcome]);
+    for (const node of ['node-001', 'node-002', 'node-003'])
+      expect(outcomes(node)).toEqual([
+        ['heartbeat', 'heartbeat', 'succeeded'],
+        ['sync_test', 'sync_test', 'succeeded'],
+        ['latency_probe', 'latency_probe', 'succeeded'],
+      ]);
+    expect(outcomes('docs-node')).toEqual([['heartbeat', 'heartbeat', 'succeeded']]);
+
+    const status = await request(bridge.app.getHttpServer())
+      .get('/bucket/status')
+      .set('Authorization', `Bearer ${tokenFor(['automation'])}`)
+      .expect(200);
+    const heartbeatsOf = (module: string): number | undefined =>
+      (status.body as { modules: { module: string; heartbeats: number }[] }).modules.find(
+        (entry) => entry.module === module,
+      )?.heartbeats;
+    expect(heartbeatsOf('automation-docs-node')).toBe(1);
+    // node-002's heartbeat job and latency_probe's one timed heartbeat.
+    expect(heartbeatsOf('automation-node-002')).toBe(2);
+    rmSync(logDir, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { jobOf, TEST_PLUGIN_DIRS, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
+import { ARTIFACTS, launchChromium } from './support/browser.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { buildInsightPage } from './support/insight.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
@@ -9,19 +9,6 @@ import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/req
 import { waitFor } from './support/wait.js';
 import type { JsonObject } from '../src/common/canonical-json.js';
 import { InsightSnapshotService } from '../src/insight/insight-snapshot.service.js';
-
-/** Debian's Chromium; the suite never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const ARTIFACTS = 'test-artifacts';
 
 describe('InsightFlow in a real browser (SPEC §10)', () => {
   let db: TestDatabase;
@@ -72,7 +59,6 @@ describe('InsightFlow in a real browser (SPEC §10)', () => {
 
   beforeAll(async () => {
     buildInsightPage();
-    mkdirSync(ARTIFACTS, { recursive: true });
     db = await createTestDatabase('insight');
     keys = createTestKeys();
     bridge = await startTestBridge({
@@ -84,7 +70,7 @@ describe('InsightFlow in a real browser (SPEC §10)', () => {
         PLUGINS_DIR: TEST_PLUGIN_DIRS,
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
 
     // Known traffic: 2 updates and 2 heartbeats accepted; 1 replay, 2 bad signatures, 1 bad token.
     const first = signed(keys.privateKeyPem, updatePayload({ module: 'module-a' }));

@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 import { VECTORS_DIR } from './support/vectors.js';
+import { API_TAGS } from '../src/api-reference/api-tags.js';
 import { canonicalJson } from '../src/common/canonical-json.js';
 import { REASONS, type Reason } from '../src/common/reasons.js';
 import type { JsonObject } from '../src/common/canonical-json.js';
@@ -151,6 +152,23 @@ describe('OpenAPI reference (SPEC §12)', () => {
     );
     expect(undescribed).toEqual([]);
     expect([...documented].sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('puts every operation in one of the sections the document lists, in their order', () => {
+    const listed = (document.tags ?? []).map(({ name }) => name);
+    expect(listed).toEqual(Object.values(API_TAGS).map(({ name }) => name));
+    const tagsOf = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, OperationObject>).map(([method, operation]) => ({
+        operation: `${method} ${path}`,
+        tags: operation.tags,
+      })),
+    );
+    expect(tagsOf.filter(({ tags }) => tags?.length !== 1 || !listed.includes(tags[0]))).toEqual(
+      [],
+    );
+    const used = new Set(tagsOf.map(({ tags }) => tags?.[0]));
+    expect(listed.filter((name) => !used.has(name))).toEqual([]);
+    expect(document.paths['/core/update'].post?.tags).toEqual([API_TAGS.ingestion.name]);
   });
 
   it('states the roles of each operation as the route metadata gives them', () => {

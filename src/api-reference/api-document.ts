@@ -18,6 +18,7 @@ import type { Role } from '../security/role.js';
 import { Public, Roles, SignedKindOf } from '../security/route-metadata.js';
 import type { SignedKind } from '../security/signed-request.js';
 import { SIGNED_BODY_SHAPES as BODY_SHAPES } from '../security/signed-body.dto.js';
+import { API_TAGS } from './api-tags.js';
 import { ACCEPTED_EXAMPLES, SIGNED_BODY_EXAMPLES } from './examples.js';
 import { RESPONSE_SCHEMAS } from './response-schemas.js';
 import { Answers, reasonsAnsweredBy } from './route-answers.js';
@@ -59,7 +60,7 @@ const INTERNAL_ERROR: SchemaObject = {
  * reasons the rules of `route-answers.ts` give it, each with the status `REASONS` assigns.
  */
 export function buildApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setOpenAPIVersion('3.1.0')
     .setTitle('Core–Bucket Bridge')
     .setVersion(APP_VERSION)
@@ -71,8 +72,9 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256, `roles` claim' },
       BEARER,
-    )
-    .build();
+    );
+  for (const { name, description } of Object.values(API_TAGS)) builder.addTag(name, description);
+  const config = builder.build();
   config.components = {
     ...config.components,
     schemas: {

@@ -1,8 +1,9 @@
 import { Controller, Get, Injectable, Param, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiParam, type OpenAPIObject } from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiTags, type OpenAPIObject } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { NotFoundError } from '../common/rejection.js';
 import { Public } from '../security/decorators.js';
+import { API_TAGS } from './api-tags.js';
 import { Answers } from './route-answers.js';
 import {
   DOCS_ASSET_NAMES,
@@ -38,6 +39,7 @@ const text = (type: string, description: string) => ({
 });
 
 /** SPEC §12: the OpenAPI document and Swagger UI over it, public (they describe, never reveal). */
+@ApiTags(API_TAGS.reference.name)
 @Controller(DOCS_PATH)
 @Public()
 export class ApiReferenceController {

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Answers } from '../api-reference/route-answers.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
@@ -9,6 +10,7 @@ import { AutomationService, type JobList } from './automation.service.js';
 import type { RecordedRun } from './engine/automation-run.repository.js';
 
 /** SPEC §8 control API: the automation role controls automation tasks, admins too. */
+@ApiTags(API_TAGS.automation.name)
 @Controller('automation')
 @Roles([Role.Automation, Role.Admin])
 export class AutomationController {

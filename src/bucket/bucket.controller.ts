@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Roles, SignedRequest, Verified } from '../security/decorators.js';
 import { Role } from '../security/role.js';
@@ -8,6 +9,7 @@ import { IntakeService, type AcceptedResponse } from './intake.service.js';
 import type { BucketStatus } from '../client/bridge-wire.js';
 import { StatusService, type StatusQuery } from './status.service.js';
 
+@ApiTags(API_TAGS.ingestion.name)
 @Controller()
 export class BucketController {
   constructor(

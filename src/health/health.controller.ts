@@ -1,5 +1,6 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public, Roles } from '../security/decorators.js';
@@ -10,6 +11,7 @@ import { ProcessHealthIndicator } from './process.health.js';
 import { ReadinessChecks } from './readiness.checks.js';
 
 /** Kubernetes probes (public, minimal bodies) and the full health report (any valid token). */
+@ApiTags(API_TAGS.health.name)
 @Controller()
 @UseFilters(HealthCheckFailedFilter)
 export class HealthController {

@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { Answers } from '../api-reference/route-answers.js';
 import { NotFoundError } from '../common/rejection.js';
 import type { Response } from 'express';
@@ -7,6 +8,7 @@ import { Public } from '../security/decorators.js';
 import { MetricsStore } from './metrics-store.js';
 
 /** Prometheus text exposition (SPEC §6); `METRICS_ENABLED=false` makes it a 404 like any unknown route. */
+@ApiTags(API_TAGS.metrics.name)
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsStore) {}

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Param, Req, Res } from '@nestjs/common';
-import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Answers } from '../api-reference/route-answers.js';
 import type { Request, Response } from 'express';
@@ -11,6 +12,7 @@ import { InsightSnapshotService, type InsightSnapshot } from './insight-snapshot
 import { InsightStreams } from './insight-streams.js';
 
 /** InsightFlow (SPEC §10): the page and its assets are public; its data is admin and auditor. */
+@ApiTags(API_TAGS.insight.name)
 @Controller('insight')
 export class InsightController {
   private readonly assets = loadInsightAssets();

@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Answers } from '../api-reference/route-answers.js';
 import { NotFoundError } from '../common/rejection.js';
@@ -13,6 +14,7 @@ import {
 } from './checkpoint.service.js';
 
 /** Signed checkpoints (SPEC §5): readable by every role, so anyone holding a token can keep one. */
+@ApiTags(API_TAGS.checkpoints.name)
 @Controller('provenance')
 @Roles([...ALL_ROLES])
 export class CheckpointController {

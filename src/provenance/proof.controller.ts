@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiParam, ApiQuery } from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Answers } from '../api-reference/route-answers.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
@@ -14,6 +15,7 @@ import {
 import { parseTilePath } from './tile-path.js';
 
 /** Proofs and receipts (SPEC §5a): any role, so that checking the log needs no admin token. */
+@ApiTags(API_TAGS.proofs.name)
 @Controller('provenance')
 @Roles([...ALL_ROLES])
 export class ProofController {
@@ -56,6 +58,7 @@ export class ProofController {
 }
 
 /** The C2SP tlog-tiles read API, hashes only (tile height 8), so tlog clients can mirror the tree. */
+@ApiTags(API_TAGS.transparencyLog.name)
 @Controller('tlog')
 @Roles([...ALL_ROLES])
 export class TlogController {

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiQuery } from '@nestjs/swagger';
+import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { API_TAGS } from '../api-reference/api-tags.js';
 import { schemaRef } from '../api-reference/response-schemas.js';
 import { Answers } from '../api-reference/route-answers.js';
 import { Roles } from '../security/decorators.js';
@@ -9,6 +10,7 @@ import { ProvenanceService, type ChainEntryView } from './provenance.service.js'
 import { NotFoundError } from '../common/rejection.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 
+@ApiTags(API_TAGS.chain.name)
 @Controller('provenance')
 @Roles([Role.Admin, Role.Auditor])
 export class ProvenanceController {

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { RunRecord } from '../../src/automation/runner/node-report.js';
 
 /** The built-in plugins and the fixtures of test/fixtures/plugins, for in-process bridges. */
 export const TEST_PLUGIN_DIRS = [
@@ -14,6 +15,15 @@ export function writeJobFile(jobs: unknown[]): string {
   const path = join(mkdtempSync(join(tmpdir(), 'bridge-automation-')), 'automation.json');
   writeFileSync(path, JSON.stringify(jobs, null, 2));
   return path;
+}
+
+/** The runs the automation runner reported for `node` under `reportsDir` (its run_*.jsonl). */
+export function reportedRuns(reportsDir: string, node: string): RunRecord[] {
+  const [file] = readdirSync(join(reportsDir, node)).filter((name) => /^run_.*\.jsonl$/.test(name));
+  return readFileSync(join(reportsDir, node, file), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RunRecord);
 }
 
 /** A job of one plugin, in the seed's format. */

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../src/common/canonical-json.js';
 
-/** The independent Python-made vectors in ../shared/vectors (SPEC §5). */
-export const VECTORS_DIR = join(process.cwd(), '..', 'shared', 'vectors');
+/** The independent Python-made vectors (SPEC §5): ../shared/vectors unless TEST_VECTORS_DIR says otherwise. */
+export const VECTORS_DIR =
+  process.env.TEST_VECTORS_DIR ?? join(process.cwd(), '..', 'shared', 'vectors');
 
 export interface VectorEntry {
   sequence: number;

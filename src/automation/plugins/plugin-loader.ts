@@ -11,7 +11,8 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 export const BUILT_IN_PLUGINS_DIR = resolve(dirname(THIS_FILE), '..', '..', '..', 'plugins');
 
 /** Compiled plugins end in `.plugin.js`; run from TypeScript sources (jest), `.plugin.ts`. */
-const PLUGIN_FILE = THIS_FILE.endsWith('.ts') ? /\.plugin\.ts$/ : /\.plugin\.m?js$/;
+const PLUGIN_SOURCE = /\.plugin\.ts$/;
+const PLUGIN_FILE = THIS_FILE.endsWith('.ts') ? PLUGIN_SOURCE : /\.plugin\.m?js$/;
 
 /** Every plugin file that could not be used, so an operator fixes them in one pass. */
 export class PluginLoadError extends ProblemsError {
@@ -30,15 +31,19 @@ export async function loadPluginClasses(dirs: readonly string[]): Promise<Type[]
   const problems: string[] = [];
   const classes = new Set<Type>();
   for (const dir of dirs) {
-    let files: string[];
+    let names: string[];
     try {
-      files = readdirSync(dir)
-        .filter((file) => PLUGIN_FILE.test(file))
-        .sort();
+      names = readdirSync(dir);
     } catch (error) {
       problems.push(`plugins folder ${dir} cannot be read: ${(error as Error).message}`);
       continue;
     }
+    const files = names.filter((file) => PLUGIN_FILE.test(file)).sort();
+    // Compiled code cannot import the sources: the folder meant is the one they are built into.
+    if (files.length === 0 && names.some((file) => PLUGIN_SOURCE.test(file)))
+      problems.push(
+        `plugins folder ${dir} holds TypeScript sources (*.plugin.ts) and no compiled *.plugin.js: pass the folder they are built into (the built-in plugins: dist/plugins)`,
+      );
     for (const file of files) {
       const path = join(dir, file);
       try {
