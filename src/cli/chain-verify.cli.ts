@@ -43,8 +43,9 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
   (no --file)               read the chain from the database (DATABASE_URL, else the
                             embedded database under DATA_DIR, which must not be in use)
   --file FILE               verify an export offline (npm run chain:export, GET /provenance/export)
-  --keys DIR                also re-check every entry's request signature with
-                            DIR/modules/<module>.pem, else DIR/public.pem
+  --keys DIR                also re-check every entry's request signature with the
+                            module's keys (DIR/modules/<module>/*.pem, DIR/modules/<module>.pem;
+                            any of them), else DIR/public.pem
   --jobs N                  walk the database's chain in N slices at once, each on its own
                             thread and connection (default: one per core for long chains;
                             not with --file or --keys, which read entry by entry)
@@ -250,12 +251,16 @@ function noteOfApiAnswer(file: string, text: string): string {
 function readSignatureKeys(dir: string): VerificationKeys {
   let keys: VerificationKeys;
   try {
-    keys = readVerificationKeys(dir);
+    // Every key an auditor kept: old entries were signed with keys the service no longer holds.
+    keys = readVerificationKeys(dir, Infinity);
   } catch (error) {
     fail((error as Error).message, EXIT.usage);
   }
-  if (!keys.shared && keys.perModule.size === 0) {
-    fail(`--keys ${dir} holds neither public.pem nor modules/<module>.pem`, EXIT.usage);
+  if (keys.shared.length === 0 && keys.perModule.size === 0) {
+    fail(
+      `--keys ${dir} holds neither public.pem nor modules/<module>.pem or modules/<module>/`,
+      EXIT.usage,
+    );
   }
   return keys;
 }
