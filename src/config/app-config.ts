@@ -20,10 +20,10 @@ export interface AppConfig {
   /** `undefined` → generated once in development (stored in `keysDir/jwt-secret`). */
   jwtSecret: string | undefined;
   /**
-   * Secrets that still verify tokens, never sign them: the secrets `JWT_SECRET` replaced, kept
-   * until every token they signed has expired or been replaced (docs/key-rotation.md).
+   * Secrets that verify tokens but never sign them, for rotation (docs/key-rotation.md): the next
+   * secret, until every replica knows it, then the secret it replaced, until its tokens expired.
    */
-  jwtPreviousSecrets: string[];
+  jwtVerifyOnlySecrets: string[];
   jwtIssuer: string;
   /** `undefined` → tokens carry no `aud` and none is checked. */
   jwtAudience: string | undefined;
@@ -91,10 +91,10 @@ export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 /** Estimated bits (see `estimatedSecretBits`) a production `JWT_SECRET` must reach. */
 export const MIN_PRODUCTION_SECRET_BITS = 100;
 /**
- * Secrets `JWT_PREVIOUS_SECRETS` may list: a token signed by none of the secrets costs one HMAC
- * per secret before it is refused, and more than a few previous secrets means one was forgotten.
+ * Secrets `JWT_VERIFY_ONLY_SECRETS` may list: a token signed by none of the secrets costs one HMAC
+ * per secret before it is refused, and more than a few means one was forgotten.
  */
-export const MAX_PREVIOUS_JWT_SECRETS = 4;
+export const MAX_VERIFY_ONLY_JWT_SECRETS = 4;
 
 /**
  * Every environment variable `loadConfig` reads, for tools that write settings for the service
@@ -108,7 +108,7 @@ export const CONFIG_ENV_NAMES = [
   'EMBEDDED_DATABASE_PORT',
   'DATABASE_POOL_SIZE',
   'JWT_SECRET',
-  'JWT_PREVIOUS_SECRETS',
+  'JWT_VERIFY_ONLY_SECRETS',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
   'JWT_MAX_LIFETIME_SECONDS',
@@ -255,10 +255,10 @@ function weakSecretProblem(name: string, secret: string): string | undefined {
 }
 
 /**
- * `JWT_PREVIOUS_SECRETS`: secrets separated by commas or newlines (base64 and hex secrets hold
+ * `JWT_VERIFY_ONLY_SECRETS`: secrets separated by commas or newlines (base64 and hex secrets hold
  * neither), blanks and repeats dropped; one equal to `JWT_SECRET` adds nothing and is dropped too.
  */
-export function parsePreviousSecrets(raw: string | undefined, current?: string): string[] {
+export function parseVerifyOnlySecrets(raw: string | undefined, current?: string): string[] {
   const secrets = (raw ?? '')
     .split(/[,\n]/)
     .map((secret) => secret.trim())
@@ -266,14 +266,14 @@ export function parsePreviousSecrets(raw: string | undefined, current?: string):
   return [...new Set(secrets)];
 }
 
-function readPreviousSecrets(reader: EnvReader, current: string | undefined): string[] {
-  const secrets = parsePreviousSecrets(reader.optional('JWT_PREVIOUS_SECRETS'), current);
-  if (secrets.length > MAX_PREVIOUS_JWT_SECRETS) {
+function readVerifyOnlySecrets(reader: EnvReader, current: string | undefined): string[] {
+  const secrets = parseVerifyOnlySecrets(reader.optional('JWT_VERIFY_ONLY_SECRETS'), current);
+  if (secrets.length > MAX_VERIFY_ONLY_JWT_SECRETS) {
     reader.problems.push(
-      `JWT_PREVIOUS_SECRETS lists ${secrets.length} secrets, at most ${MAX_PREVIOUS_JWT_SECRETS} are accepted (remove those whose tokens have expired)`,
+      `JWT_VERIFY_ONLY_SECRETS lists ${secrets.length} secrets, at most ${MAX_VERIFY_ONLY_JWT_SECRETS} are accepted (remove those whose tokens have expired)`,
     );
   }
-  return secrets.slice(0, MAX_PREVIOUS_JWT_SECRETS);
+  return secrets.slice(0, MAX_VERIFY_ONLY_JWT_SECRETS);
 }
 
 /** Names, addresses or CIDR ranges Express's `trust proxy` accepts, e.g. `10.0.0.0/8,loopback`. */
@@ -363,12 +363,12 @@ function readConfig(env: Env, cwd: string): { config: AppConfig; problems: strin
 
   const jwtSecret = reader.optional('JWT_SECRET');
   if (isProduction && !jwtSecret) reader.problems.push('JWT_SECRET is required in production');
-  const jwtPreviousSecrets = readPreviousSecrets(reader, jwtSecret);
+  const jwtVerifyOnlySecrets = readVerifyOnlySecrets(reader, jwtSecret);
   if (isProduction) {
     const secrets = [
       ...(jwtSecret ? [{ name: 'JWT_SECRET', secret: jwtSecret }] : []),
-      ...jwtPreviousSecrets.map((secret, index) => ({
-        name: `JWT_PREVIOUS_SECRETS entry ${index + 1}`,
+      ...jwtVerifyOnlySecrets.map((secret, index) => ({
+        name: `JWT_VERIFY_ONLY_SECRETS entry ${index + 1}`,
         secret,
       })),
     ];
@@ -389,7 +389,7 @@ function readConfig(env: Env, cwd: string): { config: AppConfig; problems: strin
     // At least 2: migrations run on one connection while another holds the migration lock.
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 2, 200),
     jwtSecret,
-    jwtPreviousSecrets,
+    jwtVerifyOnlySecrets,
     jwtIssuer: reader.text('JWT_ISSUER', 'core-bucket-bridge'),
     jwtAudience: reader.optional('JWT_AUDIENCE'),
     // 30 days: long enough for an operator-minted BRIDGE_TOKEN, short enough that a leaked token

@@ -49,13 +49,13 @@ describe('TokenService', () => {
     );
   });
 
-  describe('rotation: JWT_PREVIOUS_SECRETS', () => {
-    const config = (previous: string) =>
-      loadConfig({ JWT_ISSUER: vectors.jwt.issuer, JWT_PREVIOUS_SECRETS: previous });
+  describe('rotation: JWT_VERIFY_ONLY_SECRETS', () => {
+    const config = (verifyOnly: string) =>
+      loadConfig({ JWT_ISSUER: vectors.jwt.issuer, JWT_VERIFY_ONLY_SECRETS: verifyOnly });
     const oldSigner = new TokenService({ jwtSecret: 'old-secret' }, config(''));
     const rotated = new TokenService({ jwtSecret: 'new-secret' }, config('older,old-secret'));
 
-    it('verifies tokens of the current and of each previous secret, and signs with the current', () => {
+    it('verifies tokens of the current and of each verify-only secret, and signs with the current', () => {
       const oldToken = oldSigner.mint({
         roles: [Role.Module],
         subject: 'module-a',
@@ -77,7 +77,7 @@ describe('TokenService', () => {
       );
     });
 
-    it('keeps the verdict of a previous secret on the claims (issuer)', () => {
+    it('keeps the verdict of a verify-only secret on the claims (issuer)', () => {
       const foreign = new TokenService(
         { jwtSecret: 'old-secret' },
         loadConfig({ JWT_ISSUER: 'elsewhere' }),

@@ -29,8 +29,8 @@ export interface TokenRequest {
 export class TokenService {
   /** Signs, and verifies first: `JWT_SECRET`. */
   private readonly jwt: JwtService;
-  /** Verify only, tried in order after `jwt` refused a signature: `JWT_PREVIOUS_SECRETS`. */
-  private readonly previousJwts: JwtService[];
+  /** Verify only, tried in order after `jwt` refused a signature: `JWT_VERIFY_ONLY_SECRETS`. */
+  private readonly verifyOnlyJwts: JwtService[];
   /**
    * Tokens that passed every check, by their exact text. The HMAC covers the whole token, so the
    * same text always carries the same claims; of the checks, only expiry can change its verdict
@@ -50,7 +50,7 @@ export class TokenService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.jwt = jwtServiceFor(secrets.jwtSecret);
-    this.previousJwts = config.jwtPreviousSecrets
+    this.verifyOnlyJwts = config.jwtVerifyOnlySecrets
       .filter((secret) => secret !== secrets.jwtSecret)
       .map(jwtServiceFor);
   }
@@ -72,7 +72,7 @@ export class TokenService {
   /**
    * The one place a token's signature and registered claims are checked (algorithm, issuer,
    * audience, expiry, not-before), after its header and claims were found to be JSON objects with
-   * no critical extension. A signature `JWT_SECRET` refuses is tried with each previous secret;
+   * no critical extension. A signature `JWT_SECRET` refuses is tried with each verify-only secret;
    * jsonwebtoken checks the signature before any claim, so a refusal for another reason is final.
    * The verified-token cache needs no flush for rotation: the secrets are read at start only, and
    * the cache lives in memory, so a restart without a secret forgets what it verified.
@@ -85,7 +85,7 @@ export class TokenService {
       ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
     };
     let refusal: unknown;
-    for (const jwt of [this.jwt, ...this.previousJwts]) {
+    for (const jwt of [this.jwt, ...this.verifyOnlyJwts]) {
       try {
         return jwt.verify(token, options);
       } catch (error) {
