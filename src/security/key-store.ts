@@ -29,8 +29,8 @@ const RELOAD_DEBOUNCE_MS = 200;
 export class KeyStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(KeyStore.name);
   private keys: VerificationKeys = { shared: [], perModule: new Map() };
-  /** By folder: `KEYS_DIR`, `modules/` and each module's key folder, followed as they come and go. */
-  private readonly watchers = new Map<string, FSWatcher>();
+  /** On `KEYS_DIR`, `modules/` and each module's key folder. */
+  private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onHangup = () => this.reload('SIGHUP');
 
@@ -47,7 +47,7 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     process.off('SIGHUP', this.onHangup);
     clearTimeout(this.reloadTimer);
     this.watchers.forEach((watcher) => watcher.close());
-    this.watchers.clear();
+    this.watchers = [];
   }
 
   /** The keys one of which must verify a payload of `module`, in the order to try; none → refuse. */
@@ -66,8 +66,7 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   reload(trigger: string): void {
-    // Folders first: a module key folder made since the last read is followed from now on, so a
-    // file written into it after this read still triggers a reload.
+    // Watches first: a file written after them triggers another reload, one written before is read.
     this.watchKeyDirectories();
     try {
       this.keys = this.readKeys();
@@ -83,21 +82,20 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     return readVerificationKeys(this.config.keysDir);
   }
 
+  /**
+   * Watches anew on every read: a module key folder may have appeared or gone, and a Secret
+   * volume's update swaps in new folders under the same paths, which old watches would not see.
+   */
   private watchKeyDirectories(): void {
-    const wanted = new Set(verificationKeyDirectories(this.config.keysDir));
-    for (const [dir, watcher] of this.watchers) {
-      if (wanted.has(dir)) continue;
-      watcher.close();
-      this.watchers.delete(dir);
-    }
-    for (const dir of wanted) {
-      if (this.watchers.has(dir)) continue;
+    this.watchers.forEach((watcher) => watcher.close());
+    this.watchers = [];
+    for (const dir of verificationKeyDirectories(this.config.keysDir)) {
       try {
         const watcher = watch(dir, () => this.scheduleReload());
         watcher.on('error', (error) =>
           this.logger.warn(`watching ${dir} stopped: ${error.message}`),
         );
-        this.watchers.set(dir, watcher);
+        this.watchers.push(watcher);
       } catch (error) {
         this.logger.warn(
           `cannot watch ${dir} (${(error as Error).message}); SIGHUP still reloads keys`,
