@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
@@ -6,7 +7,6 @@ import type { AppConfig } from '../config/app-config.js';
 import { GENESIS_HASH } from './chain-hash.js';
 import { ChainVerification } from './chain-verifier.js';
 import { ChainRepository, type ChainHead } from './chain.repository.js';
-import type { KeyObject } from 'node:crypto';
 import {
   publicKeyPem,
   readCheckpointSigningKey,
