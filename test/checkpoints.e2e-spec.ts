@@ -143,6 +143,7 @@ describe('signed checkpoints', () => {
       verifier_key: expect.stringMatching(
         /^bridge\.test\/checkpoints\+[0-9a-f]{8}\+A[A-Za-z0-9+/]{43}$/,
       ),
+      previous_keys: [],
     });
 
     expect(key.verifier_key.split('+')[1]).toBe(key.key_id);

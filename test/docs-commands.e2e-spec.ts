@@ -9,17 +9,8 @@ import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { TEST_JWT_SECRET, tokenFor } from './support/requests.js';
+import { documentedBlock } from './support/docs.js';
 import { buildService } from './support/server-process.js';
-
-/** The fenced block of `language` in `file` that contains `marker`, exactly as printed. */
-function documentedBlock(file: string, language: string, marker: string): string {
-  const blocks = readFileSync(file, 'utf8').matchAll(
-    new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'),
-  );
-  const block = [...blocks].map(([, text]) => text).find((text) => text.includes(marker));
-  if (!block) throw new Error(`${file} has no \`\`\`${language} block with ${marker}`);
-  return block;
-}
 
 /** Files the documented commands write in the repository root (git-ignored); removed after. */
 const WRITTEN = [

@@ -53,6 +53,27 @@ function secretMakingBlock(): string {
   return block[1];
 }
 
+/**
+ * Whether the service reads a key file at `path` under `keysDir`: its own files, a module's
+ * `modules/<module>.pem` or `modules/<module>/<name>.pem`, or `checkpoint-previous/<name>.pem`.
+ */
+function isLoadedKeyFile(keysDir: string, path: string): boolean {
+  const paths = keyPaths(keysDir);
+  const own = [paths.publicKey, paths.checkpointKey, paths.privateKey];
+  const folders = [paths.moduleKeysDir, paths.previousCheckpointKeysDir].map((dir) =>
+    relative(keysDir, dir),
+  );
+  const [folder, ...rest] = path.split('/');
+  if (rest.length === 0) return own.map((p) => relative(keysDir, p)).includes(path);
+  const inFolder = rest.length === 1 || (folder === folders[0] && rest.length === 2);
+  return folders.includes(folder) && inFolder && path.endsWith('.pem');
+}
+
+/** The Secret key of a key file: its path without `modules/`, folders joined by dots. */
+function secretKeyOf(path: string): string {
+  return path.replace(/^modules\//, '').replaceAll('/', '.');
+}
+
 /** GET routes of the probe controller, from the metadata Nest routes by. */
 function healthRoutes(): string[] {
   const prefix = String(Reflect.getMetadata(PATH_METADATA, HealthController) ?? '/');
@@ -211,10 +232,14 @@ describeWithKubectl('the Kubernetes manifests', () => {
       expect(items.map((item) => item.path)).toEqual(expect.arrayContaining(expected));
       for (const item of items) {
         expect(Object.keys(keys)).toContain(item.key);
-        if (item.path.startsWith(`${relative(keysDir, paths.moduleKeysDir)}/`))
-          expect(item.path).toBe(`modules/${item.key}`);
-        else expect(expected).toContain(item.path);
+        expect(isLoadedKeyFile(keysDir, item.path)).toBe(true);
+        expect(item.key).toBe(secretKeyOf(item.path));
       }
+      // The forms a rotation adds (docs/key-rotation.md), which Secret keys name without folders.
+      expect(isLoadedKeyFile(keysDir, 'modules/module-a/2026-12-03.pem')).toBe(true);
+      expect(secretKeyOf('modules/module-a/2026-12-03.pem')).toBe('module-a.2026-12-03.pem');
+      expect(isLoadedKeyFile(keysDir, 'checkpoint-previous/2026-12-03.pem')).toBe(true);
+      expect(isLoadedKeyFile(keysDir, 'modules/module-a/old/2026.pem')).toBe(false);
       // The pod's fsGroup can read the files, nobody else.
       expect(volume.projected!.defaultMode).toBe(0o440);
       expect(pod.securityContext!.fsGroup).toBe(pod.securityContext!.runAsGroup);
@@ -257,9 +282,15 @@ describeWithKubectl('the Kubernetes manifests', () => {
     expect(keys['module-a.pem']).toBe(readFileSync(MODULE_A_KEY, 'utf8'));
     const jwtName = container.env!.find((e) => e.name === 'JWT_SECRET')!.valueFrom!.secretKeyRef!
       .name!;
+    const jwt = decoded(new Secret(one(production, 'Secret', jwtName) as never));
+    expect(jwt.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    // Rotation's verify-only secrets: the same Secret, empty until a rotation fills it.
     expect(
-      decoded(new Secret(one(production, 'Secret', jwtName) as never)).JWT_SECRET.length,
-    ).toBeGreaterThanOrEqual(32);
+      container.env!.find((e) => e.name === 'JWT_VERIFY_ONLY_SECRETS')!.valueFrom!.secretKeyRef,
+    ).toEqual({ name: jwtName, key: 'JWT_VERIFY_ONLY_SECRETS', optional: true });
+    expect(
+      loadConfig({ JWT_VERIFY_ONLY_SECRETS: jwt.JWT_VERIFY_ONLY_SECRETS }).jwtVerifyOnlySecrets,
+    ).toEqual([]);
     const database = container.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!
       .secretKeyRef!;
     const cluster = one(production, 'Cluster');

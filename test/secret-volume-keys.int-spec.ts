@@ -58,4 +58,28 @@ describe('keys mounted from a Kubernetes Secret volume', () => {
     });
     await waitFor(() => store!.moduleKeyCount() === 1, 'the module key after the swap', 5_000);
   });
+
+  it('follows a rotation: a second key in modules/<module>/, then the old key gone', async () => {
+    writePayload('..2026_12_02_10_05_00.000000002', {
+      'public.pem': publicPem,
+      'modules/module-a.pem': publicPem,
+    });
+    store = new KeyStore(loadConfig({ KEYS_DIR: volume }));
+    store.onModuleInit();
+    expect(store.keysFor('module-a')).toHaveLength(1);
+
+    writePayload('..2026_12_03_08_00_00.000000003', {
+      'public.pem': publicPem,
+      'modules/module-a.pem': publicPem,
+      'modules/module-a/2026-12-03.pem': publicPem,
+    });
+    await waitFor(() => store!.keysFor('module-a').length === 2, 'both keys', 5_000);
+
+    writePayload('..2026_12_03_09_00_00.000000004', {
+      'public.pem': publicPem,
+      'modules/module-a/2026-12-03.pem': publicPem,
+    });
+    await waitFor(() => store!.keysFor('module-a').length === 1, 'the new key alone', 5_000);
+    expect(store.keysFor('module-a')[0].file).toBe('modules/module-a/2026-12-03.pem');
+  });
 });

@@ -37,6 +37,13 @@ const INDICATORS: SchemaObject = {
   },
 };
 
+const CHECKPOINT_KEY_FIELDS: Record<string, SchemaObject> = {
+  key_name: { type: 'string' },
+  key_id: { type: 'string' },
+  public_key: { type: 'string' },
+  verifier_key: { type: 'string' },
+};
+
 const CHAIN_HEAD = closed({ length: COUNT, head_hash: HEX_HASH });
 
 const CHECKPOINT = closed(
@@ -180,10 +187,12 @@ export const RESPONSE_SCHEMAS = {
   }),
   Checkpoint: CHECKPOINT,
   CheckpointKey: closed({
-    key_name: { type: 'string' },
-    key_id: { type: 'string' },
-    public_key: { type: 'string' },
-    verifier_key: { type: 'string' },
+    ...CHECKPOINT_KEY_FIELDS,
+    previous_keys: {
+      type: 'array',
+      items: closed(CHECKPOINT_KEY_FIELDS),
+      description: 'Keys that signed earlier checkpoints and still verify them (key rotation)',
+    },
   }),
   InclusionProof: closed({
     sequence: SEQUENCE,

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readVerificationKeys, type VerificationKeys } from '../security/verification-keys.js';
 import type { StoredChainEntry } from '../provenance/chain-entry.js';
@@ -11,13 +10,15 @@ import {
 } from '../provenance/chain-verifier.js';
 import {
   publicKeyPem,
-  readCheckpointPublicKey,
+  readCheckpointPublicKeys,
   readCheckpointSigningKey,
+  readPreviousCheckpointKeys,
 } from '../provenance/checkpoint-key.js';
 import {
   CheckpointNoteError,
   verifyCheckpoint,
   type Checkpoint,
+  type NoteKeys,
 } from '../provenance/checkpoint-note.js';
 import { leafHash, MerkleRootAccumulator } from '../provenance/merkle.js';
 import { checkConsistency } from '../provenance/checkpoint-consistency.js';
@@ -33,7 +34,7 @@ import {
 
 const USAGE = `Usage: npm run chain:verify -- [--file chain.jsonl] [--keys DIR] [--jobs N]
                                 [--checkpoint FILE ...] [--checkpoint-key PUBLIC.pem]
-       npm run chain:verify -- --print-checkpoint-key
+       npm run chain:verify -- --print-checkpoint-key | --print-checkpoint-keys
 
 Walks the provenance chain in bounded memory and reports the first broken entry:
   gap            a sequence is missing or out of place (rows deleted or reordered)
@@ -43,8 +44,9 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
   (no --file)               read the chain from the database (DATABASE_URL, else the
                             embedded database under DATA_DIR, which must not be in use)
   --file FILE               verify an export offline (npm run chain:export, GET /provenance/export)
-  --keys DIR                also re-check every entry's request signature with
-                            DIR/modules/<module>.pem, else DIR/public.pem
+  --keys DIR                also re-check every entry's request signature with the
+                            module's keys (DIR/modules/<module>/*.pem, DIR/modules/<module>.pem;
+                            any of them), else DIR/public.pem
   --jobs N                  walk the database's chain in N slices at once, each on its own
                             thread and connection (default: one per core for long chains;
                             not with --file or --keys, which read entry by entry)
@@ -52,8 +54,12 @@ Walks the provenance chain in bounded memory and reports the first broken entry:
                             the head hash and the RFC 9162 Merkle root it signed (repeatable).
                             FILE holds the signed note, or the JSON answer of
                             GET /provenance/checkpoint. (Walks in one pass, not with --jobs.)
-  --checkpoint-key PEM      the checkpoint public key (default: public half of KEYS_DIR/checkpoint.pem)
+  --checkpoint-key PEM      the checkpoint public key, or several in one file (a note signed by
+                            any of them verifies; default: the public half of
+                            KEYS_DIR/checkpoint.pem and KEYS_DIR/checkpoint-previous/*.pem)
   --print-checkpoint-key    print the public half of KEYS_DIR/checkpoint.pem and exit
+  --print-checkpoint-keys   print it followed by the keys it replaced
+                            (KEYS_DIR/checkpoint-previous/*.pem, newest first) and exit
 
 Exit status: 0 valid, 1 broken (or contradicting a checkpoint or a signature),
 2 usage error, 3 database unavailable.`;
@@ -73,6 +79,7 @@ runCli(async () => {
       checkpoint: { type: 'string', multiple: true },
       'checkpoint-key': { type: 'string' },
       'print-checkpoint-key': { type: 'boolean' },
+      'print-checkpoint-keys': { type: 'boolean' },
       jobs: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -83,14 +90,17 @@ runCli(async () => {
     const { publicKey } = checkpointKeyPair();
     return void process.stdout.write(publicKeyPem(publicKey));
   }
+  if (flags['print-checkpoint-keys']) {
+    return void process.stdout.write(localCheckpointKeys().map(publicKeyPem).join(''));
+  }
   if (flags.file !== undefined && !existsSync(flags.file)) {
     fail(`No such file: ${flags.file}`, EXIT.usage);
   }
   const checkpointFiles = flags.checkpoint ?? [];
   const held: HeldCheckpoint[] = [];
   if (checkpointFiles.length > 0) {
-    const checkpointKey = readCheckpointKey(flags['checkpoint-key']);
-    for (const file of checkpointFiles) held.push(readHeldCheckpoint(file, checkpointKey));
+    const checkpointKeys = readCheckpointKeys(flags['checkpoint-key']);
+    for (const file of checkpointFiles) held.push(readHeldCheckpoint(file, checkpointKeys));
   }
   const signatureKeys = flags.keys === undefined ? undefined : readSignatureKeys(flags.keys);
 
@@ -206,17 +216,27 @@ function checkpointKeyPair() {
   }
 }
 
-function readCheckpointKey(path: string | undefined): KeyObject {
-  if (path === undefined) return checkpointKeyPair().publicKey;
+/** The current checkpoint key of KEYS_DIR, then the keys it replaced. */
+function localCheckpointKeys() {
+  const { publicKey } = checkpointKeyPair();
   try {
-    return readCheckpointPublicKey(path);
+    return [publicKey, ...readPreviousCheckpointKeys(loadCliConfig().keysDir)];
+  } catch (error) {
+    fail((error as Error).message, EXIT.usage);
+  }
+}
+
+function readCheckpointKeys(path: string | undefined): NoteKeys {
+  if (path === undefined) return localCheckpointKeys();
+  try {
+    return readCheckpointPublicKeys(path);
   } catch (error) {
     fail((error as Error).message, EXIT.usage);
   }
 }
 
 /** A held checkpoint whose signature verifies; a forged or altered one ends the run as broken. */
-function readHeldCheckpoint(file: string, key: KeyObject): HeldCheckpoint {
+function readHeldCheckpoint(file: string, keys: NoteKeys): HeldCheckpoint {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -227,7 +247,7 @@ function readHeldCheckpoint(file: string, key: KeyObject): HeldCheckpoint {
   // A note saved by a shell tool often gains a newline (`jq -r`, `echo`); the signed bytes never end in one.
   const note = `${saved.trimEnd()}\n`;
   try {
-    return { file, checkpoint: verifyCheckpoint(note, key) };
+    return { file, checkpoint: verifyCheckpoint(note, keys) };
   } catch (error) {
     if (error instanceof CheckpointNoteError && error.kind === 'malformed') {
       fail(`checkpoint ${file} is not a well-formed signed note: ${error.message}`, EXIT.usage);
@@ -250,12 +270,16 @@ function noteOfApiAnswer(file: string, text: string): string {
 function readSignatureKeys(dir: string): VerificationKeys {
   let keys: VerificationKeys;
   try {
-    keys = readVerificationKeys(dir);
+    // Every key an auditor kept: old entries were signed with keys the service no longer holds.
+    keys = readVerificationKeys(dir, Infinity);
   } catch (error) {
     fail((error as Error).message, EXIT.usage);
   }
-  if (!keys.shared && keys.perModule.size === 0) {
-    fail(`--keys ${dir} holds neither public.pem nor modules/<module>.pem`, EXIT.usage);
+  if (keys.shared.length === 0 && keys.perModule.size === 0) {
+    fail(
+      `--keys ${dir} holds neither public.pem nor modules/<module>.pem or modules/<module>/`,
+      EXIT.usage,
+    );
   }
   return keys;
 }

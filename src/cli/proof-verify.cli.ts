@@ -1,9 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseExportLine } from '../provenance/chain-export-reader.js';
 import { chainHash } from '../provenance/chain-hash.js';
-import { readCheckpointPublicKey } from '../provenance/checkpoint-key.js';
-import { verifyCheckpoint, type Checkpoint } from '../provenance/checkpoint-note.js';
+import { readCheckpointPublicKeys } from '../provenance/checkpoint-key.js';
+import { verifyCheckpoint, type Checkpoint, type NoteKeys } from '../provenance/checkpoint-note.js';
 import { verifyConsistency } from '../provenance/merkle.js';
 import { verifyReceipt } from '../provenance/tlog-proof.js';
 import { EXIT } from './chain-cli-support.js';
@@ -14,7 +13,7 @@ const USAGE = `Usage: npm run proof:verify -- --checkpoint-key PUBLIC.pem --rece
        npm run proof:verify -- --checkpoint-key PUBLIC.pem --consistency FILE
                                 --old CHECKPOINT --new CHECKPOINT
 
-Verifies offline, trusting nothing but the pinned checkpoint public key (SPEC §5a):
+Verifies offline, trusting nothing but the pinned checkpoint public key(s) (SPEC §5a):
   --receipt FILE        a receipt (GET /provenance/receipt/:sequence, a C2SP tlog-proof): its
                         checkpoint's signature and the inclusion of the entry in its tree
   --entry FILE          the entry the receipt is for (GET /provenance/entries/:sequence or one
@@ -22,8 +21,10 @@ Verifies offline, trusting nothing but the pinned checkpoint public key (SPEC §
   --hash HEX            or just the entry's hash
   --consistency FILE    a consistency proof (GET /provenance/proof/consistency?from=M&to=N)
   --old, --new FILE     the two saved checkpoints it links (the signed note, or the JSON answer
-                        of GET /provenance/checkpoint); both must verify with the key
-  --checkpoint-key PEM  the pinned checkpoint public key
+                        of GET /provenance/checkpoint); each must verify with a pinned key
+  --checkpoint-key PEM  the pinned checkpoint public key, or several in one file (the current
+                        key and those it replaced: chain:verify --print-checkpoint-keys); a
+                        checkpoint signed by any of them verifies
 
 Exit status: 0 verified, 1 refused (forged, altered, or not what it claims), 2 usage error.`;
 
@@ -43,7 +44,7 @@ runCli(() => {
   );
   if (flags.help) return void console.log(USAGE);
   if (flags['checkpoint-key'] === undefined) fail(`--checkpoint-key is required\n\n${USAGE}`);
-  const key = attempt(() => readCheckpointPublicKey(flags['checkpoint-key']!), EXIT.usage);
+  const keys = attempt(() => readCheckpointPublicKeys(flags['checkpoint-key']!), EXIT.usage);
   if (flags.receipt !== undefined) {
     if ((flags.entry === undefined) === (flags.hash === undefined)) {
       fail(`--receipt takes exactly one of --entry and --hash\n\n${USAGE}`);
@@ -51,7 +52,7 @@ runCli(() => {
     const receipt = read(flags.receipt);
     const { sequence, hash } =
       flags.entry !== undefined ? entryOf(flags.entry) : { sequence: undefined, hash: flags.hash! };
-    const verified = attempt(() => verifyReceipt(receipt, hash, key), EXIT.broken);
+    const verified = attempt(() => verifyReceipt(receipt, hash, keys), EXIT.broken);
     if (sequence !== undefined && sequence !== verified.sequence) {
       fail(`receipt refused: it is for sequence ${verified.sequence}, the entry is ${sequence}`, 1);
     }
@@ -66,8 +67,8 @@ runCli(() => {
     if (flags.old === undefined || flags.new === undefined) {
       fail(`--consistency needs --old and --new\n\n${USAGE}`);
     }
-    const older = checkpointOf(flags.old, key);
-    const newer = checkpointOf(flags.new, key);
+    const older = checkpointOf(flags.old, keys);
+    const newer = checkpointOf(flags.new, keys);
     if (!older.rootHash || !newer.rootHash) {
       fail('refused: a checkpoint signed before the Merkle tree has no root to prove from', 1);
     }
@@ -124,13 +125,13 @@ function entryOf(file: string): { sequence: number; hash: string } {
   return { sequence: entry.sequence, hash };
 }
 
-function checkpointOf(file: string, key: KeyObject): Checkpoint {
+function checkpointOf(file: string, keys: NoteKeys): Checkpoint {
   const text = read(file);
   const note = text.trimStart().startsWith('{')
     ? attempt(() => (JSON.parse(text) as { note: string }).note, EXIT.usage)
     : text;
   if (typeof note !== 'string') fail(`${file} is JSON without a "note" string`);
-  return attempt(() => verifyCheckpoint(note, key), EXIT.broken);
+  return attempt(() => verifyCheckpoint(note, keys), EXIT.broken);
 }
 
 /** The proof's hashes, once its sizes are the two checkpoints'. */

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config.js';
+import { ConfigError, loadConfig, parseVerifyOnlySecrets } from './app-config.js';
 
 describe('loadConfig', () => {
   it('applies the SPEC §9 defaults', () => {
@@ -65,6 +65,39 @@ describe('loadConfig', () => {
       loadConfig({ NODE_ENV: 'production', JWT_SECRET: '935cf6e9274660d8aa1e099bc2f3d320' }),
     ).not.toThrow();
     expect(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).jwtSecret).toBe('a'.repeat(32));
+  });
+
+  it('reads JWT_VERIFY_ONLY_SECRETS split at commas or newlines, without blanks, repeats or JWT_SECRET', () => {
+    expect(parseVerifyOnlySecrets(undefined)).toEqual([]);
+    expect(parseVerifyOnlySecrets(' old-1 ,\nold-2\n\nold-1,current', 'current')).toEqual([
+      'old-1',
+      'old-2',
+    ]);
+    expect(
+      loadConfig({ JWT_SECRET: 'current', JWT_VERIFY_ONLY_SECRETS: 'old-1,old-2' })
+        .jwtVerifyOnlySecrets,
+    ).toEqual(['old-1', 'old-2']);
+  });
+
+  it('holds every verify-only JWT secret to the production rules, and at most four of them', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET };
+    expect(() =>
+      loadConfig({
+        ...production,
+        JWT_VERIFY_ONLY_SECRETS: `935cf6e9274660d8aa1e099bc2f3d320,short`,
+      }),
+    ).toThrow(/JWT_VERIFY_ONLY_SECRETS entry 2 must be at least 32 characters/);
+    expect(() => loadConfig({ ...production, JWT_VERIFY_ONLY_SECRETS: 'ab'.repeat(32) })).toThrow(
+      /JWT_VERIFY_ONLY_SECRETS entry 1 has too little entropy/,
+    );
+    const five = ['1', '2', '3', '4', '5'].map((n) => `935cf6e9274660d8aa1e099bc2f3d32${n}`);
+    expect(() => loadConfig({ ...production, JWT_VERIFY_ONLY_SECRETS: five.join(',') })).toThrow(
+      /JWT_VERIFY_ONLY_SECRETS lists 5 secrets, at most 4/,
+    );
+    expect(
+      loadConfig({ ...production, JWT_VERIFY_ONLY_SECRETS: five.slice(0, 4).join('\n') })
+        .jwtVerifyOnlySecrets,
+    ).toHaveLength(4);
   });
 
   it('reads TRUST_PROXY as hops or proxy addresses, never as "trust anyone"', () => {

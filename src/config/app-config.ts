@@ -19,6 +19,11 @@ export interface AppConfig {
   databasePoolSize: number;
   /** `undefined` → generated once in development (stored in `keysDir/jwt-secret`). */
   jwtSecret: string | undefined;
+  /**
+   * Secrets that verify tokens but never sign them, for rotation (docs/key-rotation.md): the next
+   * secret, until every replica knows it, then the secret it replaced, until its tokens expired.
+   */
+  jwtVerifyOnlySecrets: string[];
   jwtIssuer: string;
   /** `undefined` → tokens carry no `aud` and none is checked. */
   jwtAudience: string | undefined;
@@ -85,6 +90,11 @@ export interface AppConfig {
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 /** Estimated bits (see `estimatedSecretBits`) a production `JWT_SECRET` must reach. */
 export const MIN_PRODUCTION_SECRET_BITS = 100;
+/**
+ * Secrets `JWT_VERIFY_ONLY_SECRETS` may list: a token signed by none of the secrets costs one HMAC
+ * per secret before it is refused, and more than a few means one was forgotten.
+ */
+export const MAX_VERIFY_ONLY_JWT_SECRETS = 4;
 
 /**
  * Every environment variable `loadConfig` reads, for tools that write settings for the service
@@ -98,6 +108,7 @@ export const CONFIG_ENV_NAMES = [
   'EMBEDDED_DATABASE_PORT',
   'DATABASE_POOL_SIZE',
   'JWT_SECRET',
+  'JWT_VERIFY_ONLY_SECRETS',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
   'JWT_MAX_LIFETIME_SECONDS',
@@ -231,6 +242,40 @@ export function estimatedSecretBits(secret: string): number {
   return bits;
 }
 
+/** Why `secret` (named `name` in the message) is too weak for production, or undefined. */
+function weakSecretProblem(name: string, secret: string): string | undefined {
+  if (secret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    return `${name} must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`;
+  }
+  const bits = estimatedSecretBits(secret);
+  if (bits < MIN_PRODUCTION_SECRET_BITS) {
+    return `${name} has too little entropy for production (about ${Math.floor(bits)} bits, at least ${MIN_PRODUCTION_SECRET_BITS} needed: it repeats few characters); use a random one, e.g. openssl rand -base64 48`;
+  }
+  return undefined;
+}
+
+/**
+ * `JWT_VERIFY_ONLY_SECRETS`: secrets separated by commas or newlines (base64 and hex secrets hold
+ * neither), blanks and repeats dropped; one equal to `JWT_SECRET` adds nothing and is dropped too.
+ */
+export function parseVerifyOnlySecrets(raw: string | undefined, current?: string): string[] {
+  const secrets = (raw ?? '')
+    .split(/[,\n]/)
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '' && secret !== current);
+  return [...new Set(secrets)];
+}
+
+function readVerifyOnlySecrets(reader: EnvReader, current: string | undefined): string[] {
+  const secrets = parseVerifyOnlySecrets(reader.optional('JWT_VERIFY_ONLY_SECRETS'), current);
+  if (secrets.length > MAX_VERIFY_ONLY_JWT_SECRETS) {
+    reader.problems.push(
+      `JWT_VERIFY_ONLY_SECRETS lists ${secrets.length} secrets, at most ${MAX_VERIFY_ONLY_JWT_SECRETS} are accepted (remove those whose tokens have expired)`,
+    );
+  }
+  return secrets.slice(0, MAX_VERIFY_ONLY_JWT_SECRETS);
+}
+
 /** Names, addresses or CIDR ranges Express's `trust proxy` accepts, e.g. `10.0.0.0/8,loopback`. */
 const TRUSTED_PROXY = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
 
@@ -317,20 +362,20 @@ function readConfig(env: Env, cwd: string): { config: AppConfig; problems: strin
   const isProduction = environment === 'production';
 
   const jwtSecret = reader.optional('JWT_SECRET');
-  if (isProduction && !jwtSecret) {
-    reader.problems.push('JWT_SECRET is required in production');
-  } else if (isProduction && jwtSecret && jwtSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
-    reader.problems.push(
-      `JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
-    );
-  } else if (
-    isProduction &&
-    jwtSecret &&
-    estimatedSecretBits(jwtSecret) < MIN_PRODUCTION_SECRET_BITS
-  ) {
-    reader.problems.push(
-      `JWT_SECRET has too little entropy for production (about ${Math.floor(estimatedSecretBits(jwtSecret))} bits, at least ${MIN_PRODUCTION_SECRET_BITS} needed: it repeats few characters); use a random one, e.g. openssl rand -base64 48`,
-    );
+  if (isProduction && !jwtSecret) reader.problems.push('JWT_SECRET is required in production');
+  const jwtVerifyOnlySecrets = readVerifyOnlySecrets(reader, jwtSecret);
+  if (isProduction) {
+    const secrets = [
+      ...(jwtSecret ? [{ name: 'JWT_SECRET', secret: jwtSecret }] : []),
+      ...jwtVerifyOnlySecrets.map((secret, index) => ({
+        name: `JWT_VERIFY_ONLY_SECRETS entry ${index + 1}`,
+        secret,
+      })),
+    ];
+    for (const { name, secret } of secrets) {
+      const problem = weakSecretProblem(name, secret);
+      if (problem) reader.problems.push(problem);
+    }
   }
 
   const logDirSetting = reader.optional('LOG_DIR');
@@ -344,6 +389,7 @@ function readConfig(env: Env, cwd: string): { config: AppConfig; problems: strin
     // At least 2: migrations run on one connection while another holds the migration lock.
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 2, 200),
     jwtSecret,
+    jwtVerifyOnlySecrets,
     jwtIssuer: reader.text('JWT_ISSUER', 'core-bucket-bridge'),
     jwtAudience: reader.optional('JWT_AUDIENCE'),
     // 30 days: long enough for an operator-minted BRIDGE_TOKEN, short enough that a leaked token

@@ -6,6 +6,7 @@ import {
 } from 'node:crypto';
 import {
   checkpointText,
+  namedNoteKey,
   noteKeyId,
   noteVerifierKey,
   openNote,
@@ -51,9 +52,11 @@ describe('signed notes (C2SP signed-note)', () => {
   });
 
   it("opens the Go example with the example's public key", () => {
-    expect(openNote(GO_NOTE, createPublicKey(goKey))).toEqual({
+    const publicKey = createPublicKey(goKey);
+    expect(openNote(GO_NOTE, publicKey)).toEqual({
       text: GO_TEXT,
       keyName: 'PeterNeumann',
+      publicKey,
     });
   });
 
@@ -137,6 +140,27 @@ describe('checkpoint notes', () => {
     expect(() => verifyCheckpoint(note, generateKeyPairSync('ed25519').publicKey)).toThrow(
       'no signature of this key',
     );
+  });
+
+  it('verifies with any of several keys, and names the key that signed (rotation)', () => {
+    const replaced = generateKeyPairSync('ed25519');
+    const newKey = generateKeyPairSync('ed25519');
+    const keys = [newKey.publicKey, replaced.publicKey];
+    const before = signCheckpoint(checkpoint, replaced.privateKey);
+    const after = signCheckpoint({ ...checkpoint, length: 4 }, newKey.privateKey);
+    expect(verifyCheckpoint(before, keys)).toEqual(checkpoint);
+    expect(verifyCheckpoint(after, keys).length).toBe(4);
+    expect(openNote(before, keys).publicKey).toBe(replaced.publicKey);
+    expect(namedNoteKey(before, keys)).toBe(replaced.publicKey);
+    expect(namedNoteKey(after, keys)).toBe(newKey.publicKey);
+    // Same key name (the origin), different key ids: the ids tell the keys apart.
+    expect(noteKeyId(checkpoint.origin, newKey.publicKey)).not.toEqual(
+      noteKeyId(checkpoint.origin, replaced.publicKey),
+    );
+    expect(() => verifyCheckpoint(before, [newKey.publicKey, publicKey])).toThrow(
+      'no signature of any of these keys',
+    );
+    expect(namedNoteKey(before, [newKey.publicKey])).toBeUndefined();
   });
 
   it('refuses checkpoint bodies it did not write, naming the bad line', () => {

@@ -137,18 +137,27 @@ export function signNote(text: string, keyName: string, privateKey: KeyObject): 
   return `${text}\n\u2014 ${keyName} ${blob}\n`;
 }
 
+/** A checkpoint verification key, or several (the current key and those it replaced). */
+export type NoteKeys = KeyObject | readonly KeyObject[];
+
 /**
- * Returns the text of `note` once a signature line of `publicKey` verifies over it. Lines of
- * other keys are ignored, as signed-note verifiers do; a line of this key that does not verify,
- * or no line of this key at all, is refused.
+ * Returns the text of `note` once a signature line of one of `keys` verifies over it; `publicKey`
+ * is that key. A line names its key by name and key id, and the id hashes the public key, so a
+ * rotated key never matches a line of the key it replaced. Lines of other keys are ignored, as
+ * signed-note verifiers do; a line of a given key that does not verify, or no line of any given
+ * key at all, is refused.
  */
-export function openNote(note: string, publicKey: KeyObject): { text: string; keyName: string } {
+export function openNote(
+  note: string,
+  keys: NoteKeys,
+): { text: string; keyName: string; publicKey: KeyObject } {
   const split = note.lastIndexOf('\n\n');
   if (split < 0 || !note.endsWith('\n')) {
     throw new CheckpointNoteError('not a signed note: no blank line before the signatures');
   }
   const text = note.slice(0, split + 1);
   const lines = note.slice(split + 2, -1).split('\n');
+  const candidates = Array.isArray(keys) ? keys : [keys as KeyObject];
   let sawOwnKey = false;
   for (const line of lines) {
     const match = SIGNATURE_LINE.exec(line);
@@ -160,18 +169,37 @@ export function openNote(note: string, publicKey: KeyObject): { text: string; ke
     if (blob.toString('base64') !== blobBase64) {
       throw new CheckpointNoteError(`signature line is not canonical base64 "${line}"`);
     }
-    if (!blob.subarray(0, KEY_ID_BYTES).equals(noteKeyId(keyName, publicKey))) continue;
-    sawOwnKey = true;
-    if (verify(null, Buffer.from(text, 'utf8'), publicKey, blob.subarray(KEY_ID_BYTES))) {
-      return { text, keyName };
+    const keyId = blob.subarray(0, KEY_ID_BYTES);
+    for (const publicKey of candidates) {
+      if (!keyId.equals(noteKeyId(keyName, publicKey))) continue;
+      sawOwnKey = true;
+      if (verify(null, Buffer.from(text, 'utf8'), publicKey, blob.subarray(KEY_ID_BYTES))) {
+        return { text, keyName, publicKey };
+      }
     }
   }
   throw new CheckpointNoteError(
     sawOwnKey
       ? 'the signature does not verify: the note was altered or not signed by this key'
-      : 'the note carries no signature of this key',
+      : `the note carries no signature of ${candidates.length === 1 ? 'this key' : 'any of these keys'}`,
     'unsigned',
   );
+}
+
+/**
+ * The first of `keys` that a signature line of `note` names (by key name and key id), without
+ * checking the signature: which key to show beside a checkpoint the service signed itself.
+ */
+export function namedNoteKey(note: string, keys: readonly KeyObject[]): KeyObject | undefined {
+  const signatures = note.slice(note.lastIndexOf('\n\n') + 2).split('\n');
+  for (const line of signatures) {
+    const match = SIGNATURE_LINE.exec(line);
+    if (!match) continue;
+    const keyId = Buffer.from(match[2], 'base64').subarray(0, KEY_ID_BYTES);
+    const named = keys.find((key) => keyId.equals(noteKeyId(match[1], key)));
+    if (named) return named;
+  }
+  return undefined;
 }
 
 /** The checkpoint note, signed with the key named after the origin. */
@@ -179,7 +207,7 @@ export function signCheckpoint(checkpoint: Checkpoint, privateKey: KeyObject): s
   return signNote(checkpointText(checkpoint), checkpoint.origin, privateKey);
 }
 
-/** The checkpoint a note states, once its signature verifies with `publicKey`. */
-export function verifyCheckpoint(note: string, publicKey: KeyObject): Checkpoint {
-  return parseCheckpointText(openNote(note, publicKey).text);
+/** The checkpoint a note states, once its signature verifies with one of `keys`. */
+export function verifyCheckpoint(note: string, keys: NoteKeys): Checkpoint {
+  return parseCheckpointText(openNote(note, keys).text);
 }

@@ -9,7 +9,7 @@ import { ALL_ROLES, Role } from '../security/role.js';
 import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 import {
   CheckpointService,
-  type CheckpointKeyView,
+  type CheckpointKeysView,
   type CheckpointView,
 } from './checkpoint.service.js';
 
@@ -31,8 +31,8 @@ export class CheckpointController {
 
   @Get('checkpoint-key')
   @ApiOkResponse({ schema: schemaRef('CheckpointKey') })
-  key(): CheckpointKeyView {
-    return this.checkpoints.publicKey();
+  key(): CheckpointKeysView {
+    return this.checkpoints.publicKeys();
   }
 
   @Get('checkpoint/:length')

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Rejection } from '../common/rejection.js';
@@ -9,9 +10,10 @@ import { ChainRepository, type ChainHead } from './chain.repository.js';
 import {
   publicKeyPem,
   readCheckpointSigningKey,
+  readPreviousCheckpointKeys,
   type CheckpointKeyPair,
 } from './checkpoint-key.js';
-import { noteKeyId, noteVerifierKey, signCheckpoint } from './checkpoint-note.js';
+import { namedNoteKey, noteKeyId, noteVerifierKey, signCheckpoint } from './checkpoint-note.js';
 import { CheckpointRepository, type StoredCheckpoint } from './checkpoint.repository.js';
 import {
   consistencyProof,
@@ -28,12 +30,17 @@ import { MerkleRepository } from './merkle.repository.js';
  */
 const ENTRIES_PER_TURN = 200;
 
-/** The checkpoint key as published: SPKI PEM and the signed-note verifier key string. */
+/** A checkpoint key as published: SPKI PEM and the signed-note verifier key string. */
 export interface CheckpointKeyView {
   key_name: string;
   key_id: string;
   public_key: string;
   verifier_key: string;
+}
+
+/** The key that signs checkpoints now, and the keys it replaced, which verify older ones. */
+export interface CheckpointKeysView extends CheckpointKeyView {
+  previous_keys: CheckpointKeyView[];
 }
 
 /** A checkpoint as the API serves it: its fields, the signed note, and the key that verifies it. */
@@ -66,7 +73,9 @@ export class CheckpointRefusedError extends Rejection {
 export class CheckpointService {
   private readonly logger = new Logger(CheckpointService.name);
   private readonly keys: CheckpointKeyPair;
-  private readonly published: CheckpointKeyView;
+  /** `KEYS_DIR/checkpoint-previous/*.pem`, read at start like `checkpoint.pem`. */
+  private readonly previousKeys: KeyObject[];
+  private readonly published: CheckpointKeysView;
 
   constructor(
     private readonly chain: ChainRepository,
@@ -75,16 +84,15 @@ export class CheckpointService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.keys = readCheckpointSigningKey(config.keysDir);
+    this.previousKeys = readPreviousCheckpointKeys(config.keysDir);
     const keyName = config.checkpointOrigin;
     this.published = {
-      key_name: keyName,
-      key_id: noteKeyId(keyName, this.keys.publicKey).toString('hex'),
-      public_key: publicKeyPem(this.keys.publicKey),
-      verifier_key: noteVerifierKey(keyName, this.keys.publicKey),
+      ...keyView(keyName, this.keys.publicKey),
+      previous_keys: this.previousKeys.map((key) => keyView(keyName, key)),
     };
   }
 
-  publicKey(): CheckpointKeyView {
+  publicKeys(): CheckpointKeysView {
     return this.published;
   }
 
@@ -228,6 +236,11 @@ export class CheckpointService {
   }
 
   private toView(checkpoint: StoredCheckpoint): CheckpointView {
+    // The key named in the note's signature line: a checkpoint signed before a rotation shows the
+    // key that signed it, which is one of the previous keys while that key is still listed.
+    const signer =
+      namedNoteKey(checkpoint.note, [this.keys.publicKey, ...this.previousKeys]) ??
+      this.keys.publicKey;
     return {
       origin: checkpoint.origin,
       length: checkpoint.length,
@@ -235,9 +248,18 @@ export class CheckpointService {
       head_hash: checkpoint.headHash,
       timestamp: checkpoint.signedAt.toISOString(),
       note: checkpoint.note,
-      public_key: this.published.public_key,
+      public_key: publicKeyPem(signer),
       // The key name of a checkpoint is its origin, which an operator may have renamed since.
-      verifier_key: noteVerifierKey(checkpoint.origin, this.keys.publicKey),
+      verifier_key: noteVerifierKey(checkpoint.origin, signer),
     };
   }
+}
+
+function keyView(keyName: string, publicKey: KeyObject): CheckpointKeyView {
+  return {
+    key_name: keyName,
+    key_id: noteKeyId(keyName, publicKey).toString('hex'),
+    public_key: publicKeyPem(publicKey),
+    verifier_key: noteVerifierKey(keyName, publicKey),
+  };
 }

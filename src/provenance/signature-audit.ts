@@ -1,6 +1,7 @@
 import {
-  verificationKeyFor,
+  verificationKeysFor,
   verifyPayloadSignature,
+  type NamedKey,
   type VerificationKeys,
 } from '../security/verification-keys.js';
 import type { StoredChainEntry } from './chain-entry.js';
@@ -22,8 +23,9 @@ export interface SignatureReport {
 }
 
 /**
- * Re-checks the request signature kept in every entry against the module keys (SPEC §2):
- * `modules/<module>.pem` when present, else `public.pem`. The chain hash proves an entry was not
+ * Re-checks the request signature kept in every entry against the module keys (SPEC §2): the
+ * module's own keys (`modules/<module>/*.pem`, `modules/<module>.pem`) when it has any, else
+ * `public.pem`; one of them must verify it. The chain hash proves an entry was not
  * changed after it was appended; this proves each payload was signed by its module's key.
  */
 export class SignatureAudit {
@@ -38,23 +40,19 @@ export class SignatureAudit {
   async add(entry: StoredChainEntry): Promise<void> {
     while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
     const { sequence, module } = entry;
-    const key = verificationKeyFor(this.keys, module);
-    if (!key) {
+    const keys = verificationKeysFor(this.keys, module);
+    if (keys.length === 0) {
       this.record(
         sequence,
         module,
-        'no key for this module (no modules/<module>.pem, no public.pem)',
+        'no key for this module (no modules/<module>.pem or modules/<module>/, no public.pem)',
       );
       return;
     }
-    const keyFile = this.keys.perModule.has(module) ? `modules/${module}.pem` : 'public.pem';
-    const check: Promise<void> = verifyPayloadSignature(
-      key,
-      entry.canonicalPayload,
-      entry.signature,
-    ).then((valid) => {
+    const check: Promise<void> = verifiesWithAny(keys, entry).then((valid) => {
       this.inFlight.delete(check);
-      this.record(sequence, module, valid ? undefined : `does not verify with ${keyFile}`);
+      const files = keys.map(({ file }) => file).join(' or ');
+      this.record(sequence, module, valid ? undefined : `does not verify with ${files}`);
     });
     this.inFlight.add(check);
   }
@@ -72,4 +70,15 @@ export class SignatureAudit {
       this.firstFailure = { sequence, module, reason: failure };
     }
   }
+}
+
+/** Whether one of `keys` verifies the entry's signature, tried one after the other. */
+async function verifiesWithAny(
+  keys: readonly NamedKey[],
+  entry: StoredChainEntry,
+): Promise<boolean> {
+  for (const { key } of keys) {
+    if (await verifyPayloadSignature(key, entry.canonicalPayload, entry.signature)) return true;
+  }
+  return false;
 }

@@ -1,5 +1,4 @@
-import type { KeyObject } from 'node:crypto';
-import { verifyCheckpoint, type Checkpoint } from './checkpoint-note.js';
+import { verifyCheckpoint, type Checkpoint, type NoteKeys } from './checkpoint-note.js';
 import { HASH_BYTES, leafHash, MerkleProofError, verifyInclusion } from './merkle.js';
 
 /**
@@ -55,18 +54,14 @@ export interface VerifiedReceipt {
 }
 
 /**
- * Verifies every part of a receipt: the checkpoint's signature with the pinned key, then the
+ * Verifies every part of a receipt: the checkpoint's signature with the pinned key (or one of the pinned keys), then the
  * inclusion of `entryHash` (the hex hash of the entry the receipt is for) at the stated index in
  * the tree the checkpoint signs (RFC 9162 §2.1.3.2). Throws MerkleProofError or
  * CheckpointNoteError.
  */
-export function verifyReceipt(
-  text: string,
-  entryHash: string,
-  publicKey: KeyObject,
-): VerifiedReceipt {
+export function verifyReceipt(text: string, entryHash: string, keys: NoteKeys): VerifiedReceipt {
   const receipt = parseReceipt(text);
-  const checkpoint = verifyCheckpoint(receipt.checkpointNote, publicKey);
+  const checkpoint = verifyCheckpoint(receipt.checkpointNote, keys);
   if (!/^[0-9a-f]{64}$/.test(entryHash)) throw new MerkleProofError('entry hash must be hex');
   if (!checkpoint.rootHash) throw new MerkleProofError('the checkpoint predates the Merkle tree');
   const root = Buffer.from(checkpoint.rootHash, 'hex');

@@ -9,6 +9,8 @@ export function keyPaths(keysDir: string) {
     privateKey: join(keysDir, 'private.pem'),
     moduleKeysDir: join(keysDir, 'modules'),
     checkpointKey: join(keysDir, 'checkpoint.pem'),
+    /** Public halves of the checkpoint keys `checkpoint.pem` replaced: they verify, never sign. */
+    previousCheckpointKeysDir: join(keysDir, 'checkpoint-previous'),
     jwtSecret: join(keysDir, 'jwt-secret'),
   };
 }

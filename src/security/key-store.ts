@@ -1,5 +1,4 @@
-import type { KeyObject } from 'node:crypto';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import {
   Inject,
   Injectable,
@@ -9,10 +8,11 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
-import { keyPaths } from './key-files.js';
 import {
   readVerificationKeys,
-  verificationKeyFor,
+  verificationKeyDirectories,
+  verificationKeysFor,
+  type NamedKey,
   type VerificationKeys,
 } from './verification-keys.js';
 
@@ -20,14 +20,16 @@ import {
 const RELOAD_DEBOUNCE_MS = 200;
 
 /**
- * The public keys that verify module signatures (SPEC §2): `modules/<module>.pem` when present
- * (then only that key verifies that module), else `public.pem`. Loaded at start and re-read on
- * SIGHUP or when the files change; a broken file keeps the previous keys and logs why.
+ * The public keys that verify module signatures (SPEC §2): a module's own keys when it has any
+ * (`modules/<module>/*.pem`, `modules/<module>.pem`; then only they verify that module), else
+ * `public.pem`. Loaded at start and re-read on SIGHUP or when the files change; a broken file, or
+ * a module over `MAX_KEYS_PER_MODULE`, keeps the previous keys and logs why.
  */
 @Injectable()
 export class KeyStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(KeyStore.name);
-  private keys: VerificationKeys = { shared: undefined, perModule: new Map() };
+  private keys: VerificationKeys = { shared: [], perModule: new Map() };
+  /** On `KEYS_DIR`, `modules/` and each module's key folder. */
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onHangup = () => this.reload('SIGHUP');
@@ -48,21 +50,24 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     this.watchers = [];
   }
 
-  /** The key that must verify a payload of `module`, or undefined when none is configured. */
-  keyFor(module: string): KeyObject | undefined {
-    return verificationKeyFor(this.keys, module);
+  /** The keys one of which must verify a payload of `module`, in the order to try; none → refuse. */
+  keysFor(module: string): readonly NamedKey[] {
+    return verificationKeysFor(this.keys, module);
   }
 
   /** True when at least one verification key is loaded (readiness). */
   hasKeys(): boolean {
-    return this.keys.shared !== undefined || this.keys.perModule.size > 0;
+    return this.keys.shared.length > 0 || this.keys.perModule.size > 0;
   }
 
+  /** Modules with keys of their own. */
   moduleKeyCount(): number {
     return this.keys.perModule.size;
   }
 
   reload(trigger: string): void {
+    // Watches first: a file written after them triggers another reload, one written before is read.
+    this.watchKeyDirectories();
     try {
       this.keys = this.readKeys();
       this.logKeys(`reloaded (${trigger})`);
@@ -77,10 +82,14 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
     return readVerificationKeys(this.config.keysDir);
   }
 
+  /**
+   * Watches anew on every read: a module key folder may have appeared or gone, and a Secret
+   * volume's update swaps in new folders under the same paths, which old watches would not see.
+   */
   private watchKeyDirectories(): void {
-    const paths = keyPaths(this.config.keysDir);
-    for (const dir of [this.config.keysDir, paths.moduleKeysDir]) {
-      if (!existsSync(dir)) continue;
+    this.watchers.forEach((watcher) => watcher.close());
+    this.watchers = [];
+    for (const dir of verificationKeyDirectories(this.config.keysDir)) {
       try {
         const watcher = watch(dir, () => this.scheduleReload());
         watcher.on('error', (error) =>
@@ -102,9 +111,13 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   private logKeys(action: string): void {
-    const shared = this.keys.shared ? 'public.pem' : 'no public.pem';
+    const shared = this.keys.shared.length > 0 ? 'public.pem' : 'no public.pem';
+    const moduleKeys = [...this.keys.perModule.values()].reduce(
+      (sum, keys) => sum + keys.length,
+      0,
+    );
     this.logger.log(
-      `verification keys ${action}: ${shared}, ${this.keys.perModule.size} module key(s)`,
+      `verification keys ${action}: ${shared}, ${moduleKeys} module key(s) for ${this.keys.perModule.size} module(s)`,
     );
   }
 }

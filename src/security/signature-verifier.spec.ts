@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../common/canonical-json.js';
 import { loadConfig } from '../config/app-config.js';
 import { KeyStore } from './key-store.js';
+import { MAX_KEYS_PER_MODULE, readVerificationKeys } from './verification-keys.js';
 import { signPayload } from '../client/payload-signer.js';
 import { canonicalSignature, SignatureVerifier } from './signature-verifier.js';
 import { loadVectors, readVectorFile, VECTORS_DIR } from '../../test/support/vectors.js';
@@ -97,6 +98,87 @@ describe('SignatureVerifier with the KeyStore', () => {
     expect(() =>
       verifier.assertValid(entry.module, canonicalJson(entry.payload), entry.signature),
     ).not.toThrow();
+  });
+});
+
+describe('several keys per module (rotation)', () => {
+  const payload = {
+    module: 'module-r',
+    nonce: 'rotation-nonce-0001',
+    timestamp: '2026-12-03T08:00:00Z',
+    data: {},
+  };
+  let keysDir: string;
+  let keyStore: KeyStore;
+  let verifier: SignatureVerifier;
+  const moduleDir = () => join(keysDir, 'modules', 'module-r');
+  const accepts = (privateKey: KeyObject) => () =>
+    verifier.assertValid(
+      'module-r',
+      canonicalJson(payload),
+      signPayload(privateKey, payload).signature,
+    );
+
+  beforeEach(() => {
+    keysDir = mkdtempSync(join(tmpdir(), 'bridge-keystore-'));
+    mkdirSync(join(keysDir, 'modules'));
+    keyStore = new KeyStore(loadConfig({ KEYS_DIR: keysDir }));
+    keyStore.onModuleInit();
+    verifier = new SignatureVerifier(keyStore);
+  });
+
+  afterEach(() => {
+    keyStore.onModuleDestroy();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  it('accepts any key of modules/<module>/ and modules/<module>.pem, newest name first', () => {
+    const [flat, older, newer] = [newRsaPair(), newRsaPair(), newRsaPair()];
+    writeFileSync(join(keysDir, 'modules', 'module-r.pem'), flat.publicPem);
+    mkdirSync(moduleDir());
+    writeFileSync(join(moduleDir(), '2026-06-01.pem'), older.publicPem);
+    writeFileSync(join(moduleDir(), '2026-12-01.pem'), newer.publicPem);
+    writeFileSync(join(moduleDir(), 'README'), 'not a key, not read');
+    keyStore.reload('test');
+    expect(keyStore.keysFor('module-r').map(({ file }) => file)).toEqual([
+      'modules/module-r/2026-12-01.pem',
+      'modules/module-r/2026-06-01.pem',
+      'modules/module-r.pem',
+    ]);
+    for (const pair of [flat, older, newer]) expect(accepts(pair.privateKey)).not.toThrow();
+    expect(accepts(newRsaPair().privateKey)).toThrow(
+      expect.objectContaining({ reason: 'invalid_signature' }),
+    );
+  });
+
+  it(`refuses more than ${MAX_KEYS_PER_MODULE} keys for one module and keeps the keys it had`, () => {
+    mkdirSync(moduleDir());
+    const first = newRsaPair();
+    writeFileSync(join(moduleDir(), 'key-0.pem'), first.publicPem);
+    keyStore.reload('test');
+    for (let n = 1; n <= MAX_KEYS_PER_MODULE; n += 1) {
+      writeFileSync(join(moduleDir(), `key-${n}.pem`), newRsaPair().publicPem);
+    }
+    expect(() => readVerificationKeys(keysDir)).toThrow(
+      `module module-r has ${MAX_KEYS_PER_MODULE + 1} keys`,
+    );
+    expect(readVerificationKeys(keysDir, Infinity).perModule.get('module-r')).toHaveLength(
+      MAX_KEYS_PER_MODULE + 1,
+    );
+    keyStore.reload('test');
+    expect(keyStore.keysFor('module-r')).toHaveLength(1);
+    expect(accepts(first.privateKey)).not.toThrow();
+  });
+
+  it('follows a module key folder made while running: a key added to it later is picked up', async () => {
+    mkdirSync(moduleDir());
+    writeFileSync(join(moduleDir(), '2026-06-01.pem'), newRsaPair().publicPem);
+    await waitFor(() => keyStore.moduleKeyCount() === 1, 'the new folder and its key');
+    // Only a watch on the folder itself sees this: modules/ does not change.
+    const added = newRsaPair();
+    writeFileSync(join(moduleDir(), '2026-12-01.pem'), added.publicPem);
+    await waitFor(() => keyStore.keysFor('module-r').length === 2, 'the key added to the folder');
+    expect(accepts(added.privateKey)).not.toThrow();
   });
 });
 

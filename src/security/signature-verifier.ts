@@ -19,20 +19,23 @@ export class SignatureVerifier {
     signature: string,
     receivedBody?: Buffer,
   ): void {
-    const key = this.keys.keyFor(module);
-    if (!key)
+    const keys = this.keys.keysFor(module);
+    if (keys.length === 0)
       throw new Rejection(
         'invalid_signature',
         'No verification key is configured for this module',
         module,
       );
     // The body check already made the signature canonical standard base64 (`canonicalSignature`).
-    if (!isPayloadSignatureValid(key, canonicalPayload, signature))
-      throw new Rejection(
-        'invalid_signature',
-        `Signature does not verify for this module${numberFormNote(receivedBody?.toString('utf8') ?? '')}`,
-        module,
-      );
+    // Most modules have one key; during a rotation the newest is tried first.
+    for (const { key } of keys) {
+      if (isPayloadSignatureValid(key, canonicalPayload, signature)) return;
+    }
+    throw new Rejection(
+      'invalid_signature',
+      `Signature does not verify for this module${numberFormNote(receivedBody?.toString('utf8') ?? '')}`,
+      module,
+    );
   }
 }
 

@@ -49,6 +49,45 @@ describe('TokenService', () => {
     );
   });
 
+  describe('rotation: JWT_VERIFY_ONLY_SECRETS', () => {
+    const config = (verifyOnly: string) =>
+      loadConfig({ JWT_ISSUER: vectors.jwt.issuer, JWT_VERIFY_ONLY_SECRETS: verifyOnly });
+    const oldSigner = new TokenService({ jwtSecret: 'old-secret' }, config(''));
+    const rotated = new TokenService({ jwtSecret: 'new-secret' }, config('older,old-secret'));
+
+    it('verifies tokens of the current and of each verify-only secret, and signs with the current', () => {
+      const oldToken = oldSigner.mint({
+        roles: [Role.Module],
+        subject: 'module-a',
+        ttlSeconds: 60,
+      });
+      expect(rotated.verify(oldToken)).toEqual({ roles: [Role.Module], subject: 'module-a' });
+      const newToken = rotated.mint({ roles: [Role.Admin], ttlSeconds: 60 });
+      expect(rotated.verify(newToken).roles).toEqual([Role.Admin]);
+      expect(() => oldSigner.verify(newToken)).toThrow(
+        expect.objectContaining({ reason: 'invalid_token' }),
+      );
+    });
+
+    it('refuses a token of a secret once it is no longer listed', () => {
+      const oldToken = oldSigner.mint({ roles: [Role.Module], ttlSeconds: 60 });
+      const removed = new TokenService({ jwtSecret: 'new-secret' }, config('older'));
+      expect(() => removed.verify(oldToken)).toThrow(
+        expect.objectContaining({ reason: 'invalid_token' }),
+      );
+    });
+
+    it('keeps the verdict of a verify-only secret on the claims (issuer)', () => {
+      const foreign = new TokenService(
+        { jwtSecret: 'old-secret' },
+        loadConfig({ JWT_ISSUER: 'elsewhere' }),
+      );
+      expect(() => rotated.verify(foreign.mint({ roles: [Role.Module], ttlSeconds: 60 }))).toThrow(
+        expect.objectContaining({ reason: 'invalid_issuer' }),
+      );
+    });
+  });
+
   describe('remembering verified tokens', () => {
     afterEach(() => jest.useRealTimers());
 

@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { JwtService, type JwtVerifyOptions } from '@nestjs/jwt';
 import jsonwebtoken from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { Rejection } from '../common/rejection.js';
@@ -27,7 +27,10 @@ export interface TokenRequest {
 /** Verifies bearer tokens (SPEC §3) and mints them for the CLIs and the automation runner. */
 @Injectable()
 export class TokenService {
+  /** Signs, and verifies first: `JWT_SECRET`. */
   private readonly jwt: JwtService;
+  /** Verify only, tried in order after `jwt` refused a signature: `JWT_VERIFY_ONLY_SECRETS`. */
+  private readonly verifyOnlyJwts: JwtService[];
   /**
    * Tokens that passed every check, by their exact text. The HMAC covers the whole token, so the
    * same text always carries the same claims; of the checks, only expiry can change its verdict
@@ -46,10 +49,10 @@ export class TokenService {
     @Inject(SECURITY_SECRETS) secrets: SecuritySecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    // A ready KeyObject: given a string, jsonwebtoken first tries (and fails) to parse it as a
-    // PEM public key on every call, which cost about a fifth of the service's CPU under load.
-    const key = createSecretKey(Buffer.from(secrets.jwtSecret, 'utf8'));
-    this.jwt = new JwtService({ secretOrKeyProvider: () => key });
+    this.jwt = jwtServiceFor(secrets.jwtSecret);
+    this.verifyOnlyJwts = config.jwtVerifyOnlySecrets
+      .filter((secret) => secret !== secrets.jwtSecret)
+      .map(jwtServiceFor);
   }
 
   verify(token: string): Principal {
@@ -69,21 +72,28 @@ export class TokenService {
   /**
    * The one place a token's signature and registered claims are checked (algorithm, issuer,
    * audience, expiry, not-before), after its header and claims were found to be JSON objects with
-   * no critical extension. Several secrets (rotation) would be tried here.
+   * no critical extension. A signature `JWT_SECRET` refuses is tried with each verify-only secret;
+   * jsonwebtoken checks the signature before any claim, so a refusal for another reason is final.
+   * The verified-token cache needs no flush for rotation: the secrets are read at start only, and
+   * the cache lives in memory, so a restart without a secret forgets what it verified.
    */
   private verifiedClaims(token: string): Record<string, unknown> {
     checkSegments(token);
-    let claims: Record<string, unknown>;
-    try {
-      claims = this.jwt.verify(token, {
-        algorithms: [TOKEN_ALGORITHM],
-        issuer: this.config.jwtIssuer,
-        ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
-      });
-    } catch (error) {
-      throw this.rejectionFor(error);
+    const options: JwtVerifyOptions = {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: this.config.jwtIssuer,
+      ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
+    };
+    let refusal: unknown;
+    for (const jwt of [this.jwt, ...this.verifyOnlyJwts]) {
+      try {
+        return jwt.verify(token, options);
+      } catch (error) {
+        refusal = error;
+        if (!isSignatureRefusal(error)) break;
+      }
     }
-    return claims;
+    throw this.rejectionFor(refusal);
   }
 
   mint(request: TokenRequest): string {
@@ -152,6 +162,21 @@ export class TokenService {
     }
     return new Rejection('invalid_token', 'Token is malformed or its signature does not verify');
   }
+}
+
+/**
+ * A service that signs and verifies with `secret`. A ready KeyObject: given a string, jsonwebtoken
+ * first tries (and fails) to parse it as a PEM public key on every call, which cost about a fifth
+ * of the service's CPU under load.
+ */
+function jwtServiceFor(secret: string): JwtService {
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  return new JwtService({ secretOrKeyProvider: () => key });
+}
+
+/** jsonwebtoken's refusal of the signature itself, the one another secret may overturn. */
+function isSignatureRefusal(error: unknown): boolean {
+  return error instanceof jsonwebtoken.JsonWebTokenError && error.message === 'invalid signature';
 }
 
 /**

@@ -1,34 +1,77 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { NAME_PATTERN } from '../client/bridge-wire.js';
 import { keyPaths } from './key-files.js';
 
-/** The public keys that verify module signatures (SPEC §2). */
-export interface VerificationKeys {
-  /** `public.pem`, for every module without a key of its own. */
-  shared: KeyObject | undefined;
-  /** `modules/<module>.pem`. */
-  perModule: Map<string, KeyObject>;
+/**
+ * Keys one module may hold at once (`modules/<module>/*.pem` and `modules/<module>.pem` together).
+ * A signature that verifies with none of them costs one RSA verification per key (about 30 µs
+ * each), so a forged request must not be able to make the service try many.
+ */
+export const MAX_KEYS_PER_MODULE = 4;
+
+/** A verification key and its file, relative to `KEYS_DIR` (named in audit reports). */
+export interface NamedKey {
+  file: string;
+  key: KeyObject;
 }
 
-/** Reads `public.pem` and `modules/*.pem` under `keysDir`; throws naming a file that is not a key. */
-export function readVerificationKeys(keysDir: string): VerificationKeys {
+/** The public keys that verify module signatures (SPEC §2). */
+export interface VerificationKeys {
+  /** `public.pem` (one key, or none), for every module without a key of its own. */
+  shared: readonly NamedKey[];
+  /**
+   * A module's own keys, in the order they are tried: `modules/<module>/*.pem` by file name, last
+   * name first (name them by date and the newest is tried first), then `modules/<module>.pem`.
+   */
+  perModule: Map<string, readonly NamedKey[]>;
+}
+
+/**
+ * Reads `public.pem`, `modules/<module>.pem` and `modules/<module>/*.pem` under `keysDir`; throws
+ * naming a file that is not a key, or a module with more than `maxKeysPerModule` keys.
+ */
+export function readVerificationKeys(
+  keysDir: string,
+  maxKeysPerModule = MAX_KEYS_PER_MODULE,
+): VerificationKeys {
   const paths = keyPaths(keysDir);
-  const shared = existsSync(paths.publicKey) ? readPublicKey(paths.publicKey) : undefined;
-  const perModule = new Map<string, KeyObject>();
-  if (existsSync(paths.moduleKeysDir)) {
-    for (const file of readdirSync(paths.moduleKeysDir)) {
-      const module = basename(file, '.pem');
-      if (!file.endsWith('.pem') || !NAME_PATTERN.test(module)) continue;
-      perModule.set(module, readPublicKey(join(paths.moduleKeysDir, file)));
+  const shared = existsSync(paths.publicKey) ? [readNamedKey(keysDir, paths.publicKey)] : [];
+  const perModule = new Map<string, readonly NamedKey[]>();
+  for (const module of moduleKeyNames(keysDir)) {
+    const files = [
+      ...moduleKeyDirectoryFiles(join(paths.moduleKeysDir, module)),
+      join(paths.moduleKeysDir, `${module}.pem`),
+    ].filter((file) => existsSync(file));
+    if (files.length === 0) continue;
+    if (files.length > maxKeysPerModule) {
+      throw new Error(
+        `module ${module} has ${files.length} keys (${files.map((file) => relative(keysDir, file)).join(', ')}); at most ${maxKeysPerModule} verify one module: remove those it no longer signs with`,
+      );
     }
+    perModule.set(
+      module,
+      files.map((file) => readNamedKey(keysDir, file)),
+    );
   }
   return { shared, perModule };
 }
 
-/** A module's own key when it has one (then only that key verifies it), else `public.pem`. */
-export function verificationKeyFor(keys: VerificationKeys, module: string): KeyObject | undefined {
+/**
+ * The folders the key reader looks into: `KEYS_DIR`, `modules/` and each `modules/<module>/`,
+ * for watching them.
+ */
+export function verificationKeyDirectories(keysDir: string): string[] {
+  const { moduleKeysDir } = keyPaths(keysDir);
+  const moduleDirs = moduleKeyNames(keysDir)
+    .map((module) => join(moduleKeysDir, module))
+    .filter(isDirectory);
+  return [keysDir, moduleKeysDir, ...moduleDirs].filter(isDirectory);
+}
+
+/** A module's own keys when it has any (then only they verify it), else `public.pem`. */
+export function verificationKeysFor(keys: VerificationKeys, module: string): readonly NamedKey[] {
   return keys.perModule.get(module) ?? keys.shared;
 }
 
@@ -54,9 +97,38 @@ export function verifyPayloadSignature(
   });
 }
 
-function readPublicKey(path: string): KeyObject {
+/** The modules named by `modules/<module>.pem` files or `modules/<module>/` folders. */
+function moduleKeyNames(keysDir: string): string[] {
+  const { moduleKeysDir } = keyPaths(keysDir);
+  if (!isDirectory(moduleKeysDir)) return [];
+  const names = readdirSync(moduleKeysDir).map((entry) =>
+    entry.endsWith('.pem') ? basename(entry, '.pem') : entry,
+  );
+  return [...new Set(names)].filter((name) => NAME_PATTERN.test(name) && !name.startsWith('.'));
+}
+
+/** The `*.pem` files of a module's key folder, last name first; none when there is no folder. */
+function moduleKeyDirectoryFiles(dir: string): string[] {
+  if (!isDirectory(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.pem') && !file.startsWith('.'))
+    .sort()
+    .reverse()
+    .map((file) => join(dir, file));
+}
+
+/** Follows links: in a Kubernetes Secret volume, `modules` is a link into `..data`. */
+function isDirectory(path: string): boolean {
   try {
-    return createPublicKey(readFileSync(path));
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readNamedKey(keysDir: string, path: string): NamedKey {
+  try {
+    return { file: relative(keysDir, path), key: createPublicKey(readFileSync(path)) };
   } catch (error) {
     throw new Error(`${path} is not a readable public key: ${(error as Error).message}`);
   }
