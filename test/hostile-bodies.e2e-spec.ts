@@ -2,7 +2,6 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { canonicalJson, type JsonObject } from '../src/common/canonical-json.js';
@@ -11,7 +10,21 @@ import { Rejection } from '../src/common/rejection.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import { heartbeatPayload, newNonce, signed, tokenFor, updatePayload } from './support/requests.js';
+import {
+  heartbeatPayload,
+  newNonce,
+  signed,
+  TEST_JWT_SECRET,
+  tokenFor,
+  updatePayload,
+} from './support/requests.js';
+import {
+  buildService,
+  freePort,
+  spawnService,
+  waitUntilServing,
+  type ServiceProcess,
+} from './support/server-process.js';
 
 const run = promisify(execFile);
 const moduleToken = tokenFor(['module']);
@@ -140,40 +153,57 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
   });
 
   describe('no expensive work before the signature check (item 2)', () => {
-    it('while 16 clients send 232 KiB bodies of 22,000 keys, /health/live answers in under 200 ms', async () => {
-      // The service's own event-loop delay, logged beside the probe's figures (which also carry
-      // the machine's scheduling).
-      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-      loopDelay.enable();
-      const load = (role: { clients: number; probe: boolean }) =>
-        run(
-          process.execPath,
-          [
-            join('test', 'support', 'wide-body-load.mjs'),
-            JSON.stringify({
-              baseUrl: bridge.baseUrl,
-              token: moduleToken,
-              ...role,
-              durationMs: 4000,
-              keys: 22_000,
-              bodyBytes: 232 * 1024,
-            }),
-          ],
-          { maxBuffer: 1 << 20 },
-        ).then(({ stdout }) => JSON.parse(stdout) as LoadResult);
-      const [attack, probe] = await Promise.all([
-        load({ clients: 16, probe: false }),
-        load({ clients: 0, probe: true }),
-      ]);
-      const result = { ...attack, healthMs: probe.healthMs };
-      expect(probe.statuses).toEqual({});
-      loopDelay.disable();
-      const loopMs = `event-loop delay p99 ${loopDelay.percentile(99) / 1e6} ms, max ${loopDelay.max / 1e6} ms`;
-      console.log(`wide bodies: ${JSON.stringify(result)}; ${loopMs}`);
-      expect(result.bodyBytes).toBe(232 * 1024);
-      expect(Object.keys(result.statuses)).toEqual(['400']);
-      expect(result.healthMs.length).toBeGreaterThan(10);
-      expect(Math.max(...result.healthMs)).toBeLessThan(200);
+    describe('on the service in a process of its own', () => {
+      // Measured on the service as it runs in production, a process of its own: in this jest
+      // process the bridge shares a heap grown by every suite before it, whose collections would be
+      // measured too.
+      let service: ServiceProcess;
+      beforeAll(async () => {
+        buildService();
+        service = spawnService({
+          NODE_ENV: 'production',
+          PORT: String(await freePort()),
+          DATABASE_URL: db.url,
+          JWT_SECRET: TEST_JWT_SECRET,
+          KEYS_DIR: keys.dir,
+          SHUTDOWN_GRACE_SECONDS: '0',
+        });
+        await waitUntilServing(service);
+      });
+      afterAll(async () => {
+        service.child.kill('SIGTERM');
+        await service.exited;
+      });
+
+      it('while 16 clients send 232 KiB bodies of 22,000 keys, /health/live answers in under 200 ms', async () => {
+        const load = (role: { clients: number; probe: boolean }) =>
+          run(
+            process.execPath,
+            [
+              join('test', 'support', 'wide-body-load.mjs'),
+              JSON.stringify({
+                baseUrl: service.baseUrl,
+                token: moduleToken,
+                ...role,
+                durationMs: 4000,
+                keys: 22_000,
+                bodyBytes: 232 * 1024,
+              }),
+            ],
+            { maxBuffer: 1 << 20 },
+          ).then(({ stdout }) => JSON.parse(stdout) as LoadResult);
+        const [attack, probe] = await Promise.all([
+          load({ clients: 16, probe: false }),
+          load({ clients: 0, probe: true }),
+        ]);
+        const result = { ...attack, healthMs: probe.healthMs };
+        expect(probe.statuses).toEqual({});
+        console.log(`wide bodies: ${JSON.stringify(result)}`);
+        expect(result.bodyBytes).toBe(232 * 1024);
+        expect(Object.keys(result.statuses)).toEqual(['400']);
+        expect(result.healthMs.length).toBeGreaterThan(10);
+        expect(Math.max(...result.healthMs)).toBeLessThan(200);
+      });
     });
 
     // BODY_BOUNDS.maxValues counts the body, payload, signature, module, nonce, timestamp and data.

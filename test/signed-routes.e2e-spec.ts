@@ -15,6 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { AppModule } from '../src/app.module.js';
 import { openDatabase, type OpenDatabase } from '../src/bootstrap.js';
+import { useOnEveryRequest } from '../src/common/every-request.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { Roles, SignedRequest } from '../src/security/decorators.js';
 import { Role } from '../src/security/role.js';
@@ -88,6 +89,7 @@ describe('signed routes are found by their @SignedRequest(kind), not by path', (
     @Module({ imports: [AppModule.forRoot(dependencies), RenamedRouteModule] })
     class TestRootModule {}
     app = await NestFactory.create(TestRootModule, { bodyParser: false, logger: false });
+    useOnEveryRequest(app); // as createBridgeApp does: the access log and metrics among them
     await app.init();
   });
 
