@@ -3,7 +3,8 @@ import { Agent, request } from 'node:http';
 const ANSWER_TIMEOUT_MS = 60_000;
 
 export interface OpenLoopSettings {
-  baseUrl: string;
+  /** The servers, taken in turn (replicas behind a Service). */
+  baseUrls: string[];
   token: string;
   /** One signed body per request, each sent once. */
   bodies: string[];
@@ -39,7 +40,7 @@ export async function runOpenLoop(settings: OpenLoopSettings): Promise<OpenLoopF
   if (settings.bodies.length < total)
     throw new Error(`open loop needs ${total} bodies, got ${settings.bodies.length}`);
   const recordFrom = Math.floor(settings.ratePerSecond * settings.warmupSeconds);
-  const url = new URL('/core/update', settings.baseUrl);
+  const urls = settings.baseUrls.map((baseUrl) => new URL('/core/update', baseUrl));
   const agent = new Agent({ keepAlive: true, maxSockets: settings.maxSockets });
   const headers = {
     authorization: `Bearer ${settings.token}`,
@@ -71,7 +72,7 @@ export async function runOpenLoop(settings: OpenLoopSettings): Promise<OpenLoopF
         settle(index, dueAt, outcome);
       };
       const outgoing = request(
-        url,
+        urls[index % urls.length],
         {
           method: 'POST',
           agent,

@@ -23,8 +23,9 @@
  * the Nest floor, the baseline and the service; the overhead ratio
  * service / (nestFloor + (baseline − rawFloor)); the open-loop p50/p99/max and non-201 answers.
  *
- * `--replicas R` runs R service processes on the one database, the load shared between them, as
- * replicas behind a Kubernetes Service would be (peak RSS is then their sum).
+ * `--replicas R` runs R service processes on the one database, the load (closed and open loop)
+ * shared between them, as replicas behind a Kubernetes Service would be (peak RSS is then their
+ * sum; the probe figures are the first replica's).
  *
  * `--dashboards D` keeps D InsightFlow live streams open on the service (spread over its replicas)
  * during its warm-up and measured phase, to compare ingestion with and without open dashboards.
@@ -332,17 +333,18 @@ async function measure(
       ((cpuOfServers() - cpuBefore) / Math.max(1, figures.accepted)) * 1e6,
     );
     const { secondHalfPerSecond: _secondHalf, ...reported } = figures;
-    const openLoop =
-      options.openLoop && baseUrls.length === 1
-        ? await measureOpenLoop(label, baseUrls[0], token, sign, cpuOfServers)
-        : undefined;
+    const openLoop = options.openLoop
+      ? await measureOpenLoop(label, baseUrls, token, sign, cpuOfServers)
+      : undefined;
     const peakRssMb = stopPeaks();
     const dashboardsSeen = await open?.close();
     // The probe writes its record when the server exits.
     await Promise.all(servers.map(stop));
     const { probeLabel } = options;
+    // The probe sees the first server, which took its share of the requests.
+    const share = (requests: number) => requests / servers.length;
     if (openLoop && probeLabel)
-      openLoop.server = probeWindowOf(probeLabel, openLoop.window, openLoop.recorded);
+      openLoop.server = probeWindowOf(probeLabel, openLoop.window, share(openLoop.recorded));
     return {
       ...reported,
       peakRssMb,
@@ -351,7 +353,7 @@ async function measure(
         ? probeWindowOf(
             probeLabel,
             closedWindow,
-            reported.accepted + countOf(reported.otherAnswers),
+            share(reported.accepted + countOf(reported.otherAnswers)),
           )
         : undefined,
       dashboards: dashboardsSeen,
@@ -367,7 +369,7 @@ async function measure(
 /** The fixed-rate phase on a warm server: bodies signed right before, each sent once. */
 async function measureOpenLoop(
   label: string,
-  baseUrl: string,
+  baseUrls: string[],
   token: string,
   sign: Signer,
   cpuOfServers: () => number,
@@ -380,7 +382,7 @@ async function measureOpenLoop(
   const checkpointsBefore = await postgresCheckpoints();
   const cpuBefore = cpuOfServers();
   const figures = await runOpenLoop({
-    baseUrl,
+    baseUrls,
     token,
     bodies,
     ratePerSecond,
