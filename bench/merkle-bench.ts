@@ -11,10 +11,10 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { PendingEvent } from '../src/provenance/chain-append.js';
 import { ChainRepository } from '../src/provenance/chain.repository.js';
+import { wholeNumberFlag, parseCli } from '../src/cli/cli-support.js';
 import { canonicalJson } from '../src/common/canonical-json.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { createDataSource } from '../src/database/data-source.js';
@@ -24,14 +24,17 @@ import { MerkleRepository } from '../src/provenance/merkle.repository.js';
 import { NonceRepository } from '../src/security/nonce.repository.js';
 import { createChainFixture } from './chain-fixture.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    entries: { type: 'string', default: '1000000' },
-    proofs: { type: 'string', default: '2000' },
-  },
-});
-const ENTRIES = Number(flags.entries);
-const PROOFS = Number(flags.proofs);
+const USAGE = 'usage: npm run bench:merkle [-- --entries N] [-- --proofs P]';
+const flags = parseCli(
+  { entries: { type: 'string' }, proofs: { type: 'string' }, help: { type: 'boolean' } },
+  USAGE,
+);
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const ENTRIES = wholeNumberFlag('entries', flags.entries, 1_000_000, USAGE);
+const PROOFS = wholeNumberFlag('proofs', flags.proofs, 2_000, USAGE);
 /** Migrations after the tree's, undone with it so the fixture is written as before the tree. */
 const TREE_MIGRATIONS = 2;
 const BATCH_EVENTS = 16;

@@ -37,10 +37,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import jsonwebtoken from 'jsonwebtoken';
 import pg from 'pg';
+import { wholeNumberFlag, parseCli } from '../src/cli/cli-support.js';
 import { generateKeyFiles } from '../src/security/key-files.js';
 import { createChainFixture } from './chain-fixture.js';
 import { openDashboards } from './dashboards.js';
@@ -50,8 +50,12 @@ import { presignUpdates } from './presign.js';
 import { PeakRss } from './peak-rss.js';
 import { cpuSecondsOf } from './process-cpu.js';
 
-const { values: flags } = parseArgs({
-  options: {
+const USAGE = `usage: npm run bench [-- --smoke] [-- --duration S --connections N --replicas R --dashboards D]
+       [-- --warmup N --chain-entries N --skip-baseline --skip-floors]
+       [-- --open-rate R --open-duration S --cpu-prof DIR]
+(bench/run-bench.ts's opening comment says what each phase measures)`;
+const flags = parseCli(
+  {
     smoke: { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -64,23 +68,40 @@ const { values: flags } = parseArgs({
     'open-rate': { type: 'string' },
     'open-duration': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const smoke = flags.smoke ?? false;
+type CountFlag =
+  | 'duration'
+  | 'warmup'
+  | 'connections'
+  | 'chain-entries'
+  | 'replicas'
+  | 'dashboards'
+  | 'open-rate'
+  | 'open-duration';
+const numeric = (name: CountFlag, fallback: number, minimum = 1) =>
+  wholeNumberFlag(name, flags[name], fallback, USAGE, minimum);
 const settings = {
-  durationSeconds: Number(flags.duration ?? (smoke ? 2 : 20)),
-  connections: Number(flags.connections ?? (smoke ? 4 : 64)),
-  chainEntries: Number(flags['chain-entries'] ?? (smoke ? 2_000 : 1_000_000)),
+  durationSeconds: numeric('duration', smoke ? 2 : 20),
+  connections: numeric('connections', smoke ? 4 : 64),
+  chainEntries: numeric('chain-entries', smoke ? 2_000 : 1_000_000),
   /** Service processes on one database, sharing the connections (replicas behind a Service). */
-  replicas: Number(flags.replicas ?? 1),
+  replicas: numeric('replicas', 1),
   /** InsightFlow streams kept open on the service while it is measured. */
-  dashboards: Number(flags.dashboards ?? 0),
+  dashboards: numeric('dashboards', 0, 0),
   /** Signed bodies for the warm-up; the measured phase is sized from the warm-up's rate. */
-  warmupRequests: Number(flags.warmup ?? (smoke ? 300 : 30_000)),
+  warmupRequests: numeric('warmup', smoke ? 300 : 30_000),
   openLoop: {
-    ratePerSecond: Number(flags['open-rate'] ?? (smoke ? 200 : 2_000)),
+    ratePerSecond: numeric('open-rate', smoke ? 200 : 2_000),
     warmupSeconds: smoke ? 1 : 3,
-    durationSeconds: Number(flags['open-duration'] ?? (smoke ? 2 : 20)),
+    durationSeconds: numeric('open-duration', smoke ? 2 : 20),
     maxSockets: 256,
   },
   /** Distinct bodies the floors cycle through; they check nothing, so a body may repeat. */

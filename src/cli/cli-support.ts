@@ -10,6 +10,23 @@ export function parseCli<T extends ParseArgsConfig['options']>(options: T, usage
   }
 }
 
+/** A whole-number flag's value, or its fallback when absent; anything but a whole number ≥ `minimum` ends the command with its usage text. */
+export function wholeNumberFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  usage: string,
+  minimum = 1,
+): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number < minimum)
+    fail(
+      `--${name} must be a whole number of at least ${minimum}, not ${JSON.stringify(value)}\n\n${usage}`,
+    );
+  return number;
+}
+
 /** Ends a CLI with a clear message and a non-zero exit code, never a stack trace. */
 export function fail(message: string, exitCode = 2): never {
   process.stderr.write(`${message.trimEnd()}\n`);

@@ -15,10 +15,19 @@ export function runCompiledCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<CliResult> {
+  return runCompiledScript(`dist/src/cli/${name}.cli.js`, args, env);
+}
+
+/** Runs any compiled script under `dist/` as `runCompiledCli` runs a CLI. */
+export function runCompiledScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [`dist/src/cli/${name}.cli.js`, ...args],
+      [script, ...args],
       {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
         encoding: 'utf8',
