@@ -1,5 +1,6 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
+import { anyCodeUnit, fuzzSeed } from '../../test/support/fuzz.js';
 import {
   canonicalJson,
   findJsonTextProblem,
@@ -28,10 +29,7 @@ describe('canonicalJson', () => {
   });
 
   it('equals the canonicalize package byte for byte on generated JSON values', () => {
-    const seed = Number(process.env.FAST_CHECK_SEED ?? Date.now() % 2 ** 31);
-    const anyCodeUnit = fc
-      .integer({ min: 0, max: 0xffff })
-      .map((unit) => String.fromCharCode(unit));
+    const seed = fuzzSeed();
     const text = fc.oneof(
       fc.string(),
       fc.string({ unit: 'grapheme' }),

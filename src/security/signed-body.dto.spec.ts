@@ -1,5 +1,6 @@
 import { validateSync } from 'class-validator';
 import fc from 'fast-check';
+import { anyCodeUnit, fuzzSeed } from '../../test/support/fuzz.js';
 import { envelopeOf, surelyFollowsShape } from './signed-body.dto.js';
 
 type Kind = 'update' | 'heartbeat';
@@ -7,7 +8,6 @@ const passesValidator = (kind: Kind, body: Record<string, unknown>) =>
   validateSync(envelopeOf(kind, body)).length === 0;
 
 /** Values a field may hold: right ones, near misses at each rule's edges, and wrong types. */
-const anyCodeUnit = fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit));
 const oddValue = fc.oneof(
   fc.constantFrom(null, undefined, 0, 1.5, true, '', [], {}, ['a'], { a: 1 }),
   fc.string({ unit: anyCodeUnit, maxLength: 8 }),
@@ -63,7 +63,7 @@ const body = fc.oneof(
 );
 
 describe('surelyFollowsShape', () => {
-  const seed = Number(process.env.FAST_CHECK_SEED ?? Date.now() % 2 ** 31);
+  const seed = fuzzSeed();
 
   it.each<Kind>(['update', 'heartbeat'])(
     'says true for a %s body only when class-validator accepts it',
