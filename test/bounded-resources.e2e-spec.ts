@@ -12,16 +12,11 @@ import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { waitFor } from './support/wait.js';
-import {
-  heartbeatPayload,
-  signed,
-  TEST_JWT_SECRET,
-  tokenFor,
-  updatePayload,
-} from './support/requests.js';
+import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 import {
   buildService,
-  freePort,
+  productionEnv,
+  stopService,
   spawnService,
   waitUntilServing,
   type ServiceProcess,
@@ -50,22 +45,18 @@ describe('requests without a token cannot fill disks', () => {
     db = await createTestDatabase('bounded_disk');
     keys = createTestKeys();
     logDir = mkdtempSync(join(tmpdir(), 'bridge-bounded-logs-'));
-    service = spawnService({
-      NODE_ENV: 'production',
-      PORT: String(await freePort()),
-      DATABASE_URL: db.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      KEYS_DIR: keys.dir,
-      LOG_DIR: logDir,
-      LOG_LEVEL: 'info', // the production default: every 4xx is an access log line
-      SHUTDOWN_GRACE_SECONDS: '0',
-    });
+    service = spawnService(
+      await productionEnv(keys.dir, {
+        DATABASE_URL: db.url,
+        LOG_DIR: logDir,
+        LOG_LEVEL: 'info', // the production default: every 4xx is an access log line
+      }),
+    );
     await waitUntilServing(service);
   });
 
   afterAll(async () => {
-    service.child.kill('SIGTERM');
-    await service.exited;
+    await stopService(service);
     await db.drop();
     rmSync(logDir, { recursive: true, force: true });
   });

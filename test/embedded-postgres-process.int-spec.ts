@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import { signed, TEST_JWT_SECRET, tokenFor, updatePayload } from './support/requests.js';
+import { signed, tokenFor, updatePayload } from './support/requests.js';
 import {
   buildService,
-  freePort,
+  productionEnv,
+  stopService,
+  isProcessAlive,
   spawnService,
   waitUntilServing,
   type ServiceProcess,
@@ -40,15 +42,8 @@ describe('the service on its embedded PostgreSQL', () => {
     for (const dir of cleanups) rmSync(dir, { recursive: true, force: true });
   });
 
-  const serviceEnv = async (extra: Record<string, string>) => ({
-    NODE_ENV: 'production',
-    PORT: String(await freePort()),
-    JWT_SECRET: TEST_JWT_SECRET,
-    KEYS_DIR: keys.dir,
-    SHUTDOWN_GRACE_SECONDS: '0',
-    LOG_LEVEL: 'info',
-    ...extra,
-  });
+  const serviceEnv = (extra: Record<string, string>) =>
+    productionEnv(keys.dir, { LOG_LEVEL: 'info', ...extra });
 
   const postUpdate = (service: ServiceProcess) =>
     fetch(`${service.baseUrl}/core/update`, {
@@ -58,8 +53,7 @@ describe('the service on its embedded PostgreSQL', () => {
     });
 
   async function stop(service: ServiceProcess): Promise<void> {
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await stopService(service)).toBe(0);
   }
 
   async function storedHashes(url: string): Promise<Map<number, string>> {
@@ -78,15 +72,6 @@ describe('the service on its embedded PostgreSQL', () => {
   function embeddedUrl(dataDir: string, port: number): string {
     const password = readFileSync(join(dataDir, 'postgres.password'), 'utf8').trim();
     return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/bridge`;
-  }
-
-  function isAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   asRoot(
@@ -172,7 +157,7 @@ describe('the service on its embedded PostgreSQL', () => {
     await Promise.all(lanes);
 
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
-    expect(isAlive(postmasterPid)).toBe(false);
+    expect(isProcessAlive(postmasterPid)).toBe(false);
     console.log(
       `SIGINT under load: ${statuses.length} answers, ${acknowledged.length} acknowledged (201)`,
     );

@@ -11,6 +11,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../src/database/embedded/embedded-postgres.js';
+import { isProcessAlive } from './support/server-process.js';
 
 /** Ports of their own: never the app default (54329) nor a system PostgreSQL (5432). */
 const PERSIST_PORT = 54391;
@@ -65,15 +66,6 @@ async function readNotes(url: string): Promise<string[]> {
 
 function readPid(file: string): number {
   return Number.parseInt(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '', 10);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A Node process that starts the cluster with the library directly, as a bridge would, then idles. */
@@ -134,7 +126,8 @@ afterAll(async () => {
   for (const dir of dataDirs) {
     // A failed orphan test may leave a postmaster behind: end it before deleting its files.
     const pidFile = join(dir, 'postgres', 'postmaster.pid');
-    if (existsSync(pidFile) && isAlive(readPid(pidFile))) process.kill(readPid(pidFile), 'SIGQUIT');
+    if (existsSync(pidFile) && isProcessAlive(readPid(pidFile)))
+      process.kill(readPid(pidFile), 'SIGQUIT');
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -170,7 +163,7 @@ describe('startEmbeddedPostgres', () => {
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
-    expect(isAlive(orphanPid)).toBe(true); // the scenario: postgres outlived its parent
+    expect(isProcessAlive(orphanPid)).toBe(true); // the scenario: postgres outlived its parent
     expect(readPid(join(dataDir, 'bridge.pid'))).toBe(child.pid); // a stale lock
 
     const recovered = await start(dataDir, ORPHAN_PORT);

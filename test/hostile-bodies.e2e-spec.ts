@@ -11,17 +11,11 @@ import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { anyCodeUnit, fuzzSeed } from './support/fuzz.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import {
-  heartbeatPayload,
-  newNonce,
-  signed,
-  TEST_JWT_SECRET,
-  tokenFor,
-  updatePayload,
-} from './support/requests.js';
+import { heartbeatPayload, newNonce, signed, tokenFor, updatePayload } from './support/requests.js';
 import {
   buildService,
-  freePort,
+  productionEnv,
+  stopService,
   spawnService,
   waitUntilServing,
   type ServiceProcess,
@@ -161,20 +155,10 @@ describe('hostile bodies (issue 11 items 1, 2, 3, 9, 10)', () => {
       let service: ServiceProcess;
       beforeAll(async () => {
         buildService();
-        service = spawnService({
-          NODE_ENV: 'production',
-          PORT: String(await freePort()),
-          DATABASE_URL: db.url,
-          JWT_SECRET: TEST_JWT_SECRET,
-          KEYS_DIR: keys.dir,
-          SHUTDOWN_GRACE_SECONDS: '0',
-        });
+        service = spawnService(await productionEnv(keys.dir, { DATABASE_URL: db.url }));
         await waitUntilServing(service);
       });
-      afterAll(async () => {
-        service.child.kill('SIGTERM');
-        await service.exited;
-      });
+      afterAll(() => stopService(service));
 
       it('while 16 clients send 232 KiB bodies of 22,000 keys, /health/live answers in under 200 ms', async () => {
         const load = (role: { clients: number; probe: boolean }) =>

@@ -6,14 +6,16 @@ import { runMigrationsExclusively } from '../src/database/migrate.js';
 import { runCompiledCli } from './support/chain-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import { signed, TEST_JWT_SECRET, tokenFor, updatePayload } from './support/requests.js';
+import { signed, tokenFor, updatePayload } from './support/requests.js';
 import { waitFor } from './support/wait.js';
 import {
   buildService,
+  productionEnv,
   freePort,
   spawnService,
   waitUntilServing,
   type ServiceProcess,
+  stopService,
 } from './support/server-process.js';
 
 interface Acknowledged {
@@ -31,14 +33,7 @@ describe('the service as a process', () => {
     keys = createTestKeys();
   });
 
-  const serviceEnv = async (extra: Record<string, string>) => ({
-    NODE_ENV: 'production',
-    PORT: String(await freePort()),
-    JWT_SECRET: TEST_JWT_SECRET,
-    KEYS_DIR: keys.dir,
-    SHUTDOWN_GRACE_SECONDS: '0',
-    ...extra,
-  });
+  const serviceEnv = (extra: Record<string, string>) => productionEnv(keys.dir, extra);
 
   const postUpdate = (service: ServiceProcess) =>
     fetch(`${service.baseUrl}/core/update`, {
@@ -122,8 +117,7 @@ describe('the service as a process', () => {
         });
         expect((await postUpdate(restarted)).status).toBe(201);
       } finally {
-        restarted.child.kill('SIGTERM');
-        await restarted.exited;
+        await stopService(restarted);
       }
     });
 
@@ -187,8 +181,7 @@ describe('the service as a process', () => {
         expect(await second.exited).toBe(1);
         expect(second.output()).toMatch(/port is already in use/);
       } finally {
-        first.child.kill('SIGTERM');
-        await first.exited;
+        await stopService(first);
         await db.drop();
       }
     });
@@ -230,8 +223,7 @@ describe('the service as a process', () => {
         expect(accepted.status).toBe(201);
         ({ hash } = (await accepted.json()) as Acknowledged);
       }
-      service.child.kill('SIGTERM');
-      expect(await service.exited).toBe(0);
+      expect(await stopService(service)).toBe(0);
 
       const restarted = spawnService(env);
       await waitUntilServing(restarted);
@@ -245,8 +237,7 @@ describe('the service as a process', () => {
           totals: { updates: 3, heartbeats: 0 },
         });
       } finally {
-        restarted.child.kill('SIGTERM');
-        expect(await restarted.exited).toBe(0);
+        expect(await stopService(restarted)).toBe(0);
       }
 
       // The CLI starts the embedded server itself; its slice threads connect to it too.

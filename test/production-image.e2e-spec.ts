@@ -11,6 +11,7 @@ import {
   spawnService,
   waitUntilServing,
   type ServiceProcess,
+  stopService,
 } from './support/server-process.js';
 
 /** The image's user (Dockerfile `USER`, the Deployment's runAsUser). */
@@ -134,8 +135,7 @@ describe('the production image, reproduced', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('InsightFlow');
 
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await stopService(service)).toBe(0);
     expect(service.output()).not.toMatch(/EACCES|EROFS|Cannot find (module|package)/);
   });
 

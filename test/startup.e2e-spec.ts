@@ -12,6 +12,7 @@ import {
   spawnService,
   waitUntilServing,
   type ServiceProcess,
+  stopService,
 } from './support/server-process.js';
 
 /** The "listening" line names the process to signal. */
@@ -45,8 +46,7 @@ describe('starting the service', () => {
   });
 
   async function stop(service: ServiceProcess): Promise<void> {
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+    expect(await stopService(service)).toBe(0);
   }
 
   it('writes one JSON shape to stdout, with time and node, from the first line on', async () => {
@@ -145,8 +145,7 @@ describe('starting the service', () => {
       process.kill(pid, 'SIGTERM');
       await waitFor(() => !existsSync(`/proc/${pid}`), 'the service to exit');
     } finally {
-      npm.child.kill('SIGTERM');
-      await npm.exited;
+      await stopService(npm);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { TEST_JWT_SECRET } from './requests.js';
 
 /** Compiles the service once per run (only if sources changed), for specs that spawn it. */
 export function buildService(): void {
@@ -57,6 +58,40 @@ export function spawnService(
     child.once('exit', (code) => resolve(code)),
   );
   return { child, baseUrl: `http://127.0.0.1:${env.PORT}`, output: () => output, exited };
+}
+
+/**
+ * What most specs start the service with: production mode on a free port, the test JWT secret and
+ * the keys in `keysDir`, no drain grace; `extra` on top.
+ */
+export async function productionEnv(
+  keysDir: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(await freePort()),
+    JWT_SECRET: TEST_JWT_SECRET,
+    KEYS_DIR: keysDir,
+    SHUTDOWN_GRACE_SECONDS: '0',
+    ...extra,
+  };
+}
+
+/** Sends SIGTERM and resolves with the exit code once the service has drained and ended. */
+export function stopService(service: ServiceProcess): Promise<number | null> {
+  service.child.kill('SIGTERM');
+  return service.exited;
+}
+
+/** Whether a process with this pid still exists. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until the service answers HTTP (any status), failing early if it exits. */
