@@ -3,10 +3,15 @@ import request from 'supertest';
 import { verifyCheckpoint } from '../src/provenance/checkpoint-note.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../src/provenance/merkle.js';
 import { verifyReceipt } from '../src/provenance/tlog-proof.js';
-import { startTestBridge, type TestBridge } from './support/bridge.js';
+import {
+  appendHeartbeats,
+  signCheckpointNow,
+  startTestBridge,
+  type TestBridge,
+} from './support/bridge.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import { heartbeatPayload, signed, tokenFor } from './support/requests.js';
+import { tokenFor } from './support/requests.js';
 
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
@@ -16,26 +21,11 @@ describe('Merkle proofs, receipts and tiles', () => {
   let keys: TestKeys;
   let bridge: TestBridge;
   const auditor = `Bearer ${tokenFor(['auditor'])}`;
-  const admin = `Bearer ${tokenFor(['admin'])}`;
   const api = () => request(bridge.app.getHttpServer());
   const get = (path: string) => api().get(path).set('Authorization', auditor);
 
-  async function append(count: number): Promise<void> {
-    for (let i = 0; i < count; i += 1) {
-      await api()
-        .post('/core/heartbeat')
-        .set('Content-Type', 'application/json')
-        .set('Authorization', `Bearer ${tokenFor(['module'])}`)
-        .send(JSON.stringify(signed(keys.privateKeyPem, heartbeatPayload())))
-        .expect(201);
-    }
-  }
-  const signNow = async () =>
-    (await api().post('/provenance/checkpoint').set('Authorization', admin).expect(201)).body as {
-      length: number;
-      root_hash: string;
-      note: string;
-    };
+  const append = (count: number) => appendHeartbeats(bridge, keys.privateKeyPem, count);
+  const signNow = () => signCheckpointNow(bridge);
 
   beforeAll(async () => {
     db = await createTestDatabase('proofs');

@@ -3,11 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { startTestBridge, type TestBridge } from './support/bridge.js';
+import {
+  appendHeartbeats,
+  signCheckpointNow,
+  startTestBridge,
+  type TestBridge,
+} from './support/bridge.js';
 import { runCompiledCli, type CliResult } from './support/chain-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
-import { heartbeatPayload, signed, tokenFor } from './support/requests.js';
+import { tokenFor } from './support/requests.js';
 import { buildService } from './support/server-process.js';
 
 /** The `npm run …` commands of docs/verifiable-log.md, as written there. */
@@ -24,26 +29,13 @@ describe('docs/verifiable-log.md commands', () => {
   let keys: TestKeys;
   let bridge: TestBridge;
   let workDir: string;
-  const admin = `Bearer ${tokenFor(['admin'])}`;
   const auditor = `Bearer ${tokenFor(['auditor'])}`;
   const api = () => request(bridge.app.getHttpServer());
   const get = (path: string) => api().get(path).set('Authorization', auditor);
   const save = (name: string, text: string) => writeFileSync(join(workDir, name), text);
 
-  async function append(count: number): Promise<void> {
-    for (let i = 0; i < count; i += 1) {
-      await api()
-        .post('/core/heartbeat')
-        .set('Content-Type', 'application/json')
-        .set('Authorization', `Bearer ${tokenFor(['module'])}`)
-        .send(JSON.stringify(signed(keys.privateKeyPem, heartbeatPayload())))
-        .expect(201);
-    }
-  }
-  const signNow = async () =>
-    (await api().post('/provenance/checkpoint').set('Authorization', admin).expect(201)).body as {
-      length: number;
-    };
+  const append = (count: number) => appendHeartbeats(bridge, keys.privateKeyPem, count);
+  const signNow = () => signCheckpointNow(bridge);
 
   /** Runs a documented command with its file arguments taken from the work directory. */
   function run(command: string): Promise<CliResult> {

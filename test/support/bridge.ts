@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createBridgeApp, openDatabase, type OpenDatabase } from '../../src/bootstrap.js';
 import { prepareSecrets } from '../../src/security/security-secrets.js';
-import { TEST_JWT_SECRET } from './requests.js';
+import { heartbeatPayload, signed, TEST_JWT_SECRET, tokenFor } from './requests.js';
 
 export interface TestBridge {
   app: INestApplication;
@@ -47,4 +48,35 @@ export async function startTestBridge(options: {
       await database.close();
     },
   };
+}
+
+/** Grows the chain by `count` entries through the API: one accepted, signed heartbeat each. */
+export async function appendHeartbeats(
+  bridge: TestBridge,
+  privateKeyPem: string,
+  count: number,
+): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    await request(bridge.app.getHttpServer())
+      .post('/core/heartbeat')
+      .set('Content-Type', 'application/json')
+      .set('Authorization', `Bearer ${tokenFor(['module'])}`)
+      .send(JSON.stringify(signed(privateKeyPem, heartbeatPayload())))
+      .expect(201);
+  }
+}
+
+export interface SignedCheckpoint {
+  length: number;
+  root_hash: string;
+  note: string;
+}
+
+/** Has the bridge sign a checkpoint now, as an admin would (POST /provenance/checkpoint). */
+export async function signCheckpointNow(bridge: TestBridge): Promise<SignedCheckpoint> {
+  const answer = await request(bridge.app.getHttpServer())
+    .post('/provenance/checkpoint')
+    .set('Authorization', `Bearer ${tokenFor(['admin'])}`)
+    .expect(201);
+  return answer.body as SignedCheckpoint;
 }
