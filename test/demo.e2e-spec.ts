@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { isProcessAlive } from '../src/database/embedded/fs-process.js';
 import { createTestKeys } from './support/keys.js';
 import { TEST_JWT_SECRET } from './support/requests.js';
 import { buildService } from './support/server-process.js';
+import { waitFor } from './support/wait.js';
 
 const STEP_HEADINGS = [
   '1. A valid signed heartbeat is accepted',
@@ -18,9 +19,9 @@ const STEP_HEADINGS = [
 ];
 
 /** Runs the compiled `npm run demo` with `env` on top of a bare environment. */
-function runDemo(env: Record<string, string> = {}) {
+function runDemo(env: Record<string, string> = {}, args: string[] = []) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/cli/demo.cli.js'], {
+    const child = spawn(process.execPath, ['dist/src/cli/demo.cli.js', ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -66,6 +67,33 @@ describe('npm run demo', () => {
     const pid = Number(/bridge: process (\d+),/.exec(output)![1]);
     expect(existsSync(workDir)).toBe(false);
     expect(await isProcessAlive(pid)).toBe(false);
+    expect(processesNaming(workDir)).toEqual([]);
+  }, 120_000);
+
+  it('with --keep, leaves its bridge serving and prints a working InsightFlow link and how to stop it', async () => {
+    const { code, output } = await runDemo({}, ['--keep']);
+    const workDir = /^Starting a bridge on \S+ .* in (\S+)$/m.exec(output)![1];
+    const pid = Number(/bridge: process (\d+),/.exec(output)![1]);
+    try {
+      expect(code).toBe(0);
+      expect(output).toContain('\nThe bridge keeps running (--keep)\n');
+      expect(output).toContain(
+        `Stop it with: kill ${pid}   (it stops its database), then: rm -rf ${workDir}`,
+      );
+      const link = /^InsightFlow: (http:\/\/127\.0\.0\.1:\d+)\/insight#token=(\S+)$/m.exec(output)!;
+      const [, baseUrl, token] = link;
+      expect(await isProcessAlive(pid)).toBe(true);
+      expect((await fetch(`${baseUrl}/insight`)).status).toBe(200);
+      const summary = await fetch(`${baseUrl}/insight/api/summary`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(summary.status).toBe(200);
+    } finally {
+      // What the printed line tells a user to do.
+      process.kill(pid, 'SIGTERM');
+      await waitFor(async () => !(await isProcessAlive(pid)), 'the kept bridge to stop', 30_000);
+      rmSync(workDir, { recursive: true, force: true });
+    }
     expect(processesNaming(workDir)).toEqual([]);
   }, 120_000);
 

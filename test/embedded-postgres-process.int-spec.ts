@@ -3,13 +3,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { isProcessAlive } from '../src/database/embedded/fs-process.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { signed, tokenFor, updatePayload } from './support/requests.js';
 import {
   buildService,
   productionEnv,
   stopService,
-  isProcessAlive,
   spawnService,
   waitUntilServing,
   type ServiceProcess,
@@ -157,7 +157,7 @@ describe('the service on its embedded PostgreSQL', () => {
     await Promise.all(lanes);
 
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
-    expect(isProcessAlive(postmasterPid)).toBe(false);
+    expect(await isProcessAlive(postmasterPid)).toBe(false);
     console.log(
       `SIGINT under load: ${statuses.length} answers, ${acknowledged.length} acknowledged (201)`,
     );

@@ -11,7 +11,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../src/database/embedded/embedded-postgres.js';
-import { isProcessAlive } from './support/server-process.js';
+import { isProcessAlive } from '../src/database/embedded/fs-process.js';
 
 /** Ports of their own: never the app default (54329) nor a system PostgreSQL (5432). */
 const PERSIST_PORT = 54391;
@@ -126,7 +126,7 @@ afterAll(async () => {
   for (const dir of dataDirs) {
     // A failed orphan test may leave a postmaster behind: end it before deleting its files.
     const pidFile = join(dir, 'postgres', 'postmaster.pid');
-    if (existsSync(pidFile) && isProcessAlive(readPid(pidFile)))
+    if (existsSync(pidFile) && (await isProcessAlive(readPid(pidFile))))
       process.kill(readPid(pidFile), 'SIGQUIT');
     rmSync(dir, { recursive: true, force: true });
   }
@@ -163,7 +163,7 @@ describe('startEmbeddedPostgres', () => {
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
-    expect(isProcessAlive(orphanPid)).toBe(true); // the scenario: postgres outlived its parent
+    expect(await isProcessAlive(orphanPid)).toBe(true); // the scenario: postgres outlived its parent
     expect(readPid(join(dataDir, 'bridge.pid'))).toBe(child.pid); // a stale lock
 
     const recovered = await start(dataDir, ORPHAN_PORT);

@@ -84,16 +84,6 @@ export function stopService(service: ServiceProcess): Promise<number | null> {
   return service.exited;
 }
 
-/** Whether a process with this pid still exists. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits until the service answers HTTP (any status), failing early if it exits. */
 export async function waitUntilServing(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
   let exitCode: number | null | undefined;
