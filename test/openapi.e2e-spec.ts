@@ -5,7 +5,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, setDatabaseReachable, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
 import { heartbeatPayload, signed, tokenFor, updatePayload } from './support/requests.js';
 import { VECTORS_DIR } from './support/vectors.js';
@@ -17,6 +17,23 @@ import type { JsonObject } from '../src/common/canonical-json.js';
 const BODY_LIMIT_BYTES = 4096;
 
 type Method = 'GET' | 'POST';
+
+/** A path to call for each JSON read the app serves, with the template the document lists it under. */
+const JSON_READS: [string, string][] = [
+  ['/bucket/status', '/bucket/status'],
+  ['/core/health', '/core/health'],
+  ['/health/live', '/health/live'],
+  ['/health/ready', '/health/ready'],
+  ['/provenance/verify', '/provenance/verify'],
+  ['/provenance/checkpoint', '/provenance/checkpoint'],
+  ['/provenance/checkpoint/2', '/provenance/checkpoint/{length}'],
+  ['/provenance/checkpoint-key', '/provenance/checkpoint-key'],
+  ['/provenance/entries/1', '/provenance/entries/{sequence}'],
+  ['/provenance/proof/inclusion?sequence=1', '/provenance/proof/inclusion'],
+  ['/provenance/proof/consistency?from=1&to=2', '/provenance/proof/consistency'],
+  ['/automation/jobs', '/automation/jobs'],
+  ['/automation/runs', '/automation/runs'],
+];
 
 interface Answer {
   status: number;
@@ -55,10 +72,10 @@ describe('OpenAPI reference (SPEC §12)', () => {
   const call = async (
     method: Method,
     path: string,
-    options: { token?: string | null; body?: unknown; rawBody?: string } = {},
+    options: { token?: string | null; body?: unknown; rawBody?: string; baseUrl?: string } = {},
   ): Promise<Answer> => {
     const token = options.token === undefined ? admin : options.token;
-    const response = await fetch(bridge.baseUrl + path, {
+    const response = await fetch((options.baseUrl ?? bridge.baseUrl) + path, {
       method,
       headers: {
         ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
@@ -372,25 +389,79 @@ describe('OpenAPI reference (SPEC §12)', () => {
     const checkpoint = await call('POST', '/provenance/checkpoint');
     expect(checkpoint.status).toBe(201);
     expectDocumented('POST', '/provenance/checkpoint', checkpoint);
-    const reads: [string, string][] = [
-      ['/bucket/status', '/bucket/status'],
-      ['/core/health', '/core/health'],
-      ['/health/live', '/health/live'],
-      ['/health/ready', '/health/ready'],
-      ['/provenance/verify', '/provenance/verify'],
-      ['/provenance/checkpoint', '/provenance/checkpoint'],
-      ['/provenance/checkpoint/2', '/provenance/checkpoint/{length}'],
-      ['/provenance/checkpoint-key', '/provenance/checkpoint-key'],
-      ['/provenance/entries/1', '/provenance/entries/{sequence}'],
-      ['/provenance/proof/inclusion?sequence=1', '/provenance/proof/inclusion'],
-      ['/provenance/proof/consistency?from=1&to=2', '/provenance/proof/consistency'],
-      ['/automation/jobs', '/automation/jobs'],
-      ['/automation/runs', '/automation/runs'],
-    ];
-    for (const [path, template] of reads) {
+    for (const [path, template] of JSON_READS) {
       const answer = await call('GET', path);
       expect({ path, status: answer.status }).toEqual({ path, status: 200 });
       expectDocumented('GET', template, answer);
+    }
+  });
+
+  it('validates the answers of a limited client, and of every route while the store is unreachable', async () => {
+    // A replica of its own that lets one request an address through per minute.
+    const limited = await startTestBridge({
+      databaseUrl: db.url,
+      keysDir: keys.dir,
+      env: { RATE_LIMIT_PER_ADDRESS: '1', RATE_LIMIT_WINDOW_SECONDS: '60' },
+    });
+    try {
+      const options = {
+        baseUrl: limited.baseUrl,
+        body: signed(keys.privateKeyPem, updatePayload()),
+      };
+      expect((await call('POST', '/core/update', options)).status).toBe(201);
+      expectRejection(
+        'POST',
+        '/core/update',
+        'rate_limited',
+        await call('POST', '/core/update', options),
+      );
+    } finally {
+      await limited.close();
+    }
+
+    await setDatabaseReachable(db.name, false);
+    try {
+      // Every route either does without the store or says so in a documented answer.
+      const undocumented: string[] = [];
+      const textReads: [string, string][] = [
+        ['/provenance/export', '/provenance/export'],
+        ['/provenance/receipt/1', '/provenance/receipt/{sequence}'],
+        ['/tlog/checkpoint', '/tlog/checkpoint'],
+        ['/tlog/tile/0/000', '/tlog/tile/{path}'],
+        ['/insight/api/summary', '/insight/api/summary'],
+      ];
+      const calls: [Method, string, string][] = [
+        ...[...JSON_READS, ...textReads].map(([path, template]): [Method, string, string] => [
+          'GET',
+          path,
+          template,
+        ]),
+        ['POST', '/provenance/checkpoint', '/provenance/checkpoint'],
+        ['POST', '/automation/jobs/heartbeat/run', '/automation/jobs/{name}/run'],
+      ];
+      for (const [method, path, template] of calls) {
+        const answer = await call(method, path, {
+          body:
+            method === 'POST' && path === '/core/update'
+              ? signed(keys.privateKeyPem, updatePayload())
+              : undefined,
+        });
+        if (answer.status === 200 && !answer.contentType.startsWith('application/json')) continue;
+        try {
+          expectDocumented(method, template, answer);
+        } catch (error) {
+          undocumented.push((error as Error).message);
+        }
+      }
+      expect(undocumented).toEqual([]);
+      expectRejection(
+        'POST',
+        '/core/update',
+        'store_unavailable',
+        await call('POST', '/core/update', { body: signed(keys.privateKeyPem, updatePayload()) }),
+      );
+    } finally {
+      await setDatabaseReachable(db.name, true);
     }
   });
 

@@ -107,7 +107,7 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
         open,
         signed: kind !== undefined,
         parameters: piped.length > 0,
-        declared: reflector.get(Answers, method) ?? [],
+        declared: reflector.getAllAndMerge(Answers, targets),
       }),
     );
   }

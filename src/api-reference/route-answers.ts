@@ -3,7 +3,9 @@ import { ALL_REASONS, type Reason } from '../common/reasons.js';
 
 /**
  * Reasons a route answers because of what its own handler does (a lookup that can miss, a job
- * that can be running), beyond those its kind already implies. Read only by the API reference.
+ * that can be running, a read of the store), beyond those its kind already implies. On a
+ * controller it applies to each of its routes, merged with the route's own. Read only by the API
+ * reference.
  */
 export const Answers = Reflector.createDecorator<Reason[]>();
 

@@ -13,6 +13,7 @@ import type { RecordedRun } from './engine/automation-run.repository.js';
 @ApiTags(API_TAGS.automation.name)
 @Controller('automation')
 @Roles([Role.Automation, Role.Admin])
+@Answers(['store_unavailable'])
 export class AutomationController {
   constructor(private readonly automation: AutomationService) {}
 
@@ -37,7 +38,7 @@ export class AutomationController {
   @Post('jobs/:name/run')
   @HttpCode(202)
   @ApiAcceptedResponse({ schema: schemaRef('RunStarted') })
-  @Answers(['unknown_job', 'job_running', 'store_unavailable', 'shutting_down'])
+  @Answers(['unknown_job', 'job_running', 'shutting_down'])
   runNow(@Param('name') name: string): Promise<{ run_id: number; job: string; outcome: string }> {
     return this.automation.runNow(name);
   }

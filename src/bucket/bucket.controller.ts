@@ -8,6 +8,7 @@ import type { VerifiedEnvelope } from '../security/signed-request.js';
 import { IntakeService, type AcceptedResponse } from './intake.service.js';
 import type { BucketStatus } from '../client/bridge-wire.js';
 import { StatusService, type StatusQuery } from './status.service.js';
+import { Answers } from '../api-reference/route-answers.js';
 
 @ApiTags(API_TAGS.ingestion.name)
 @Controller()
@@ -38,6 +39,7 @@ export class BucketController {
   @Get('bucket/status')
   @Roles([Role.Module, Role.Automation, Role.Admin, Role.Auditor])
   @ApiOkResponse({ schema: schemaRef('BucketStatus') })
+  @Answers(['store_unavailable'])
   status(@Query() query: StatusQuery): Promise<BucketStatus> {
     return this.statusService.status(query);
   }

@@ -48,6 +48,7 @@ export class InsightController {
   @Roles([Role.Admin, Role.Auditor])
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ schema: schemaRef('InsightSnapshot') })
+  @Answers(['store_unavailable'])
   summary(): Promise<InsightSnapshot> {
     return this.snapshots.snapshot();
   }

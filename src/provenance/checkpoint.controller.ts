@@ -22,7 +22,7 @@ export class CheckpointController {
 
   @Get('checkpoint')
   @ApiOkResponse({ schema: schemaRef('Checkpoint') })
-  @Answers(['not_found'])
+  @Answers(['not_found', 'store_unavailable'])
   async latest(): Promise<CheckpointView> {
     const checkpoint = await this.checkpoints.latest();
     if (!checkpoint) throw new NotFoundError('No checkpoint has been signed yet');
@@ -37,7 +37,7 @@ export class CheckpointController {
 
   @Get('checkpoint/:length')
   @ApiOkResponse({ schema: schemaRef('Checkpoint') })
-  @Answers(['not_found'])
+  @Answers(['not_found', 'store_unavailable'])
   async atLength(
     @Param('length', new PositiveIntegerPipe(0)) length: number,
   ): Promise<CheckpointView> {
@@ -50,7 +50,7 @@ export class CheckpointController {
   @Post('checkpoint')
   @Roles([Role.Admin])
   @ApiCreatedResponse({ schema: schemaRef('Checkpoint') })
-  @Answers(['checkpoint_refused'])
+  @Answers(['checkpoint_refused', 'store_unavailable'])
   create(): Promise<CheckpointView> {
     return this.checkpoints.checkpointNow();
   }

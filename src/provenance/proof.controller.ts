@@ -18,6 +18,7 @@ import { parseTilePath } from './tile-path.js';
 @ApiTags(API_TAGS.proofs.name)
 @Controller('provenance')
 @Roles([...ALL_ROLES])
+@Answers(['store_unavailable'])
 export class ProofController {
   constructor(private readonly proofs: ProofService) {}
 
@@ -61,6 +62,7 @@ export class ProofController {
 @ApiTags(API_TAGS.transparencyLog.name)
 @Controller('tlog')
 @Roles([...ALL_ROLES])
+@Answers(['store_unavailable'])
 export class TlogController {
   constructor(private readonly proofs: ProofService) {}
 

@@ -13,6 +13,7 @@ import { PositiveIntegerPipe } from '../common/positive-integer.pipe.js';
 @ApiTags(API_TAGS.chain.name)
 @Controller('provenance')
 @Roles([Role.Admin, Role.Auditor])
+@Answers(['store_unavailable'])
 export class ProvenanceController {
   constructor(private readonly provenance: ProvenanceService) {}
 
