@@ -215,6 +215,30 @@ describe('InsightFlow in a real browser (SPEC §10)', () => {
     expect(rounds).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
   });
 
+  it('ends a stream when its token expires, and the page then asks for a new token', async () => {
+    // Over the API: the stream says so and ends.
+    const response = await fetch(`${bridge.baseUrl}/insight/api/stream`, {
+      headers: { Authorization: `Bearer ${tokenFor(['admin'], { ttlSeconds: 2 })}` },
+    });
+    expect(response.status).toBe(200);
+    let text = '';
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toContain('event: snapshot');
+    expect(text.endsWith('event: expired\ndata: {}\n\n')).toBe(true);
+
+    // In the page: it was live, and once the token expired it shows the sign-in form.
+    const { context, page } = await open(tokenFor(['admin'], { ttlSeconds: 3 }));
+    await shows(page, '#connection', 'live');
+    await shows(page, '#login-message', 'This token was refused (expired');
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    await context.close();
+  });
+
   it('says "connection lost, retrying" when the service goes away', async () => {
     const { context, page } = await open(admin);
     await shows(page, '#connection', 'live');

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { BridgeRequest } from '../security/signed-request.js';
 import { InsightSnapshotService, SNAPSHOT_MAX_AGE_MS } from './insight-snapshot.service.js';
 
 /**
@@ -23,7 +24,21 @@ export class InsightStreams implements BeforeApplicationShutdown {
     response.flushHeaders();
     let lastSent = '';
     let closed = false;
+    // An endless answer never lets its connection go idle: at shutdown it is ended and cut.
+    const end = () => response.end(() => request.socket.destroy());
+    // The token is checked when the stream opens; the stream ends once it expires, so an expired
+    // token reads nothing more (the page then reconnects and meets 401 token_expired). Checked on
+    // each beat rather than by a timer, which could not wait as long as a token may live.
+    const expiresAtMs = (request as BridgeRequest).principal?.expiresAtMs ?? Infinity;
     const push = async () => {
+      if (Date.now() >= expiresAtMs) {
+        clearInterval(timer);
+        if (!closed) {
+          response.write(`event: expired\ndata: {}\n\n`);
+          end();
+        }
+        return;
+      }
       try {
         const snapshot = await this.snapshots.snapshot();
         if (closed || snapshot.generated_at === lastSent) return;
@@ -36,8 +51,6 @@ export class InsightStreams implements BeforeApplicationShutdown {
     };
     const timer = setInterval(() => void push(), SNAPSHOT_MAX_AGE_MS);
     void push();
-    // An endless answer never lets its connection go idle: at shutdown it is ended and cut.
-    const end = () => response.end(() => request.socket.destroy());
     this.open.add(end);
     request.on('close', () => {
       closed = true;

@@ -17,4 +17,6 @@ export interface Principal {
   readonly roles: readonly Role[];
   /** When present on a module token, the only module this token may write as. */
   readonly subject?: string;
+  /** When the token expires (its `exp`, epoch milliseconds): what outlives one request ends then. */
+  readonly expiresAtMs: number;
 }

@@ -32,9 +32,9 @@ function contextFor(
 
 describe('RolesGuard (with a real Reflector)', () => {
   const guard = new RolesGuard(new Reflector());
-  const admin: Principal = { roles: [Role.Admin] };
-  const moduleToken: Principal = { roles: [Role.Module] };
-  const automation: Principal = { roles: [Role.Automation] };
+  const admin: Principal = { roles: [Role.Admin], expiresAtMs: Infinity };
+  const moduleToken: Principal = { roles: [Role.Module], expiresAtMs: Infinity };
+  const automation: Principal = { roles: [Role.Automation], expiresAtMs: Infinity };
 
   it('lets an allowed role through', () => {
     expect(guard.canActivate(contextFor(ExampleController, 'adminOnly', admin))).toBe(true);

@@ -7,6 +7,11 @@ import { Role } from './role.js';
 import { TokenService } from './token.service.js';
 import { loadVectors } from '../../test/support/vectors.js';
 
+/** A token's `exp` in epoch milliseconds, read straight from its claims segment. */
+const expiryOf = (token: string): number =>
+  (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp *
+  1000;
+
 describe('TokenService', () => {
   const vectors = loadVectors();
   const service = new TokenService(
@@ -18,6 +23,7 @@ describe('TokenService', () => {
     expect(service.verify(vectors.jwt.token)).toEqual({
       roles: [Role.Module],
       subject: 'module-a',
+      expiresAtMs: expiryOf(vectors.jwt.token),
     });
   });
 
@@ -36,6 +42,7 @@ describe('TokenService', () => {
     expect(service.verify(token)).toEqual({
       roles: [Role.Automation, Role.Admin],
       subject: 'node-001',
+      expiresAtMs: expiryOf(token),
     });
   });
 
@@ -61,7 +68,11 @@ describe('TokenService', () => {
         subject: 'module-a',
         ttlSeconds: 60,
       });
-      expect(rotated.verify(oldToken)).toEqual({ roles: [Role.Module], subject: 'module-a' });
+      expect(rotated.verify(oldToken)).toEqual({
+        roles: [Role.Module],
+        subject: 'module-a',
+        expiresAtMs: expiryOf(oldToken),
+      });
       const newToken = rotated.mint({ roles: [Role.Admin], ttlSeconds: 60 });
       expect(rotated.verify(newToken).roles).toEqual([Role.Admin]);
       expect(() => oldSigner.verify(newToken)).toThrow(
