@@ -1,9 +1,11 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import { jobOf, TEST_PLUGIN_DIRS, writeJobFile } from './support/automation.js';
 import { startTestBridge, type TestBridge } from './support/bridge.js';
 import { createTestDatabase, setDatabaseReachable, type TestDatabase } from './support/database.js';
 import { createTestKeys, type TestKeys } from './support/keys.js';
@@ -462,6 +464,30 @@ describe('OpenAPI reference (SPEC §12)', () => {
       );
     } finally {
       await setDatabaseReachable(db.name, true);
+    }
+  });
+
+  it('validates the answer to a job run while that job is still running', async () => {
+    // A replica of its own with one job that runs until its gate file appears.
+    const gateFile = join(mkdtempSync(join(tmpdir(), 'bridge-gate-')), 'open');
+    const automated = await startTestBridge({
+      databaseUrl: db.url,
+      keysDir: keys.dir,
+      env: {
+        AUTOMATION_CONFIG: writeJobFile([jobOf('gate', 'gate', { params: { file: gateFile } })]),
+        PLUGINS_DIR: TEST_PLUGIN_DIRS,
+      },
+    });
+    try {
+      const run = () => call('POST', '/automation/jobs/gate/run', { baseUrl: automated.baseUrl });
+      const first = await run();
+      expect(first.status).toBe(202);
+      expectDocumented('POST', '/automation/jobs/{name}/run', first);
+      expectRejection('POST', '/automation/jobs/{name}/run', 'job_running', await run());
+    } finally {
+      writeFileSync(gateFile, '');
+      await automated.close();
+      rmSync(dirname(gateFile), { recursive: true, force: true });
     }
   });
 
