@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { PendingEvent } from '../src/provenance/chain-append.js';
 import { ChainRepository } from '../src/provenance/chain.repository.js';
-import { wholeNumberFlag, parseCli } from '../src/cli/cli-support.js';
+import { parseCli, wholeNumberFlag } from '../src/cli/cli-support.js';
 import { canonicalJson } from '../src/common/canonical-json.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { createDataSource } from '../src/database/data-source.js';

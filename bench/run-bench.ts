@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import jsonwebtoken from 'jsonwebtoken';
 import pg from 'pg';
-import { wholeNumberFlag, parseCli } from '../src/cli/cli-support.js';
+import { parseCli, wholeNumberFlag } from '../src/cli/cli-support.js';
 import { generateKeyFiles } from '../src/security/key-files.js';
 import { createChainFixture } from './chain-fixture.js';
 import { openDashboards } from './dashboards.js';
