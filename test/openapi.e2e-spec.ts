@@ -442,12 +442,7 @@ describe('OpenAPI reference (SPEC §12)', () => {
         ['POST', '/automation/jobs/heartbeat/run', '/automation/jobs/{name}/run'],
       ];
       for (const [method, path, template] of calls) {
-        const answer = await call(method, path, {
-          body:
-            method === 'POST' && path === '/core/update'
-              ? signed(keys.privateKeyPem, updatePayload())
-              : undefined,
-        });
+        const answer = await call(method, path);
         if (answer.status === 200 && !answer.contentType.startsWith('application/json')) continue;
         try {
           expectDocumented(method, template, answer);
