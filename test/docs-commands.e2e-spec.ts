@@ -74,6 +74,13 @@ describe('the documented commands, run as printed', () => {
     expect(JSON.parse(output[3])).toMatchObject({ modules: expect.anything() });
   });
 
+  it("docs/api-reference.md's command lists the document's paths, the ingestion routes among them", async () => {
+    const paths = JSON.parse(
+      await run('bash', documentedBlock('docs/api-reference.md', 'sh', 'openapi.json')),
+    ) as string[];
+    expect(paths).toEqual(expect.arrayContaining(['/core/update', '/core/heartbeat', '/docs']));
+  });
+
   it("docs/auditing.md's checkpoint save, key print and all three verifiers accept the saved note", async () => {
     await request(bridge.app.getHttpServer())
       .post('/provenance/checkpoint')
