@@ -98,8 +98,8 @@ describe('Merkle proofs, receipts and tiles', () => {
       verifyConsistency(
         11,
         17,
-        hex(first.root_hash),
-        hex(second.root_hash),
+        hex(first.root_hash!),
+        hex(second.root_hash!),
         (body.proof as string[]).map(hex),
       ),
     ).not.toThrow();

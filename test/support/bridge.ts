@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createBridgeApp, openDatabase, type OpenDatabase } from '../../src/bootstrap.js';
+import type { CheckpointView } from '../../src/provenance/checkpoint.service.js';
 import { prepareSecrets } from '../../src/security/security-secrets.js';
 import { heartbeatPayload, signed, TEST_JWT_SECRET, tokenFor } from './requests.js';
 
@@ -66,17 +67,11 @@ export async function appendHeartbeats(
   }
 }
 
-export interface SignedCheckpoint {
-  length: number;
-  root_hash: string;
-  note: string;
-}
-
 /** Has the bridge sign a checkpoint now, as an admin would (POST /provenance/checkpoint). */
-export async function signCheckpointNow(bridge: TestBridge): Promise<SignedCheckpoint> {
+export async function signCheckpointNow(bridge: TestBridge): Promise<CheckpointView> {
   const answer = await request(bridge.app.getHttpServer())
     .post('/provenance/checkpoint')
     .set('Authorization', `Bearer ${tokenFor(['admin'])}`)
     .expect(201);
-  return answer.body as SignedCheckpoint;
+  return answer.body as CheckpointView;
 }
