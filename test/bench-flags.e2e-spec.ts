@@ -19,6 +19,7 @@ describe('npm run bench and bench:merkle flags', () => {
     [['--replicas', '0'], '--replicas must be a whole number of at least 1, not "0"'],
     [['--open-rate', 'fast'], '--open-rate must be a whole number of at least 1, not "fast"'],
     [['--duration', '2.5'], '--duration must be a whole number of at least 1, not "2.5"'],
+    [['--connections', '1e3'], '--connections must be a whole number of at least 1, not "1e3"'],
     [['--dashboards=-1'], '--dashboards must be a whole number of at least 0, not "-1"'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('refuses %j with its reason and the usage', async (args, reason) => {

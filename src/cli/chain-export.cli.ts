@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { toExportLine } from '../provenance/chain-entry.js';
 import { ChainRepository } from '../provenance/chain.repository.js';
-import { fail, parseCli, runCli } from './cli-support.js';
+import { fail, parseCli, runCli, wholeNumberFlag } from './cli-support.js';
 import { EXIT, loadCliConfig, openChainDatabase, Progress } from './chain-cli-support.js';
 
 const USAGE = `Usage: npm run chain:export -- --out FILE [--from K]
@@ -25,10 +25,7 @@ runCli(async () => {
   );
   if (flags.help) return void console.log(USAGE);
   if (!flags.out) fail(`--out is required\n\n${USAGE}`, EXIT.usage);
-  const from = Number(flags.from);
-  if (!/^[1-9]\d{0,15}$/.test(flags.from) || !Number.isSafeInteger(from)) {
-    fail(`--from must be a positive integer\n\n${USAGE}`, EXIT.usage);
-  }
+  const from = wholeNumberFlag('from', flags.from, 1, USAGE);
   const toStdout = flags.out === '-';
   const partial = `${flags.out}.partial`;
   const database = await openChainDatabase(loadCliConfig());

@@ -19,8 +19,9 @@ export function wholeNumberFlag(
   minimum = 1,
 ): number {
   if (value === undefined) return fallback;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number < minimum)
+  // Digits only: Number() alone would also take "1e3", "0x10" and " 5 ".
+  const number = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(number >= minimum))
     fail(
       `--${name} must be a whole number of at least ${minimum}, not ${JSON.stringify(value)}\n\n${usage}`,
     );
